@@ -1,0 +1,28 @@
+"""autodiff_core: a small reference automatic-differentiation engine on NumPy.
+
+    import autodiff_core as ad
+    import autodiff_core.numpy as np
+
+    ad.grad(f)(x); ad.jvp(f, (x,), (v,)); ad.vjp(f, x); ad.hvp(f, x, v); ad.jacobian(f)(x)
+
+Layout: ``tracer`` (traced values and primitives), ``reverse`` and ``forward`` (the two modes),
+``transforms`` (vjp, grad, jvp), ``jacobians`` (jacfwd, jacrev, hessian, hvp, chain ordering),
+``checkpointing``, ``wengert`` (inspectable traces), ``numerics`` (finite differences,
+check_grads), ``estimators`` (Hutchinson, Lanczos, zero-order); derivative rules in ``numpy/``.
+"""
+from . import numpy  # noqa: F401  (defines the primitives and the tracer methods)
+from .checkpointing import checkpoint, checkpoint_sequential
+from .estimators import hessian_spectrum, hutchinson_trace, lanczos, zero_order_grad
+from .jacobians import chain_jacobian, hessian, hvp, jacfwd, jacobian, jacrev
+from .numerics import check_grads, finite_difference, numerical_grad, numerical_jacobian, numerical_jvp
+from .tracer import Primitive, Tracer, override_rules, primal, primitive
+from .transforms import grad, jvp, value_and_grad, vjp
+from .wengert import WengertList, trace
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp",
+    "chain_jacobian", "checkpoint", "checkpoint_sequential", "primal", "primitive", "Primitive",
+    "Tracer", "override_rules", "trace", "WengertList", "finite_difference", "numerical_grad",
+    "numerical_jacobian", "numerical_jvp", "check_grads", "hutchinson_trace", "lanczos",
+    "hessian_spectrum", "zero_order_grad",
+]

@@ -1,0 +1,66 @@
+"""Checkpointing: trade recomputation for memory in reverse mode.
+
+``checkpoint(f)`` makes f one node of the graph: its forward pass keeps only f's inputs and
+output, and the backward pass runs f forward again (traced) to get the VJP. Checkpointing every
+~sqrt(N) layers of an N-layer chain keeps ~2 sqrt(N) activations instead of N, for one extra
+forward pass.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+from .tracer import Primitive
+from .transforms import jvp, vjp
+
+
+def _fix(f, args, argnums, kwargs):
+    def g(*chosen):
+        full = list(args)
+        for i, x in zip(argnums, chosen):
+            full[i] = x
+        return f(*full, **kwargs)
+    return g
+
+
+class Checkpointed(Primitive):
+    """A function treated as a primitive: its VJP and JVP re-run it under the transforms."""
+
+    def vjp_all(self, argnums, g, ans, args, kwargs):
+        _, vjp_fn = vjp(_fix(self.fun, args, argnums, kwargs), *[args[i] for i in argnums])
+        return list(vjp_fn(g))
+
+    def jvp_all(self, argnums, tangents, ans, args, kwargs):
+        return jvp(_fix(self.fun, args, argnums, kwargs), [args[i] for i in argnums], tangents)[1]
+
+
+def checkpoint(f):
+    """f, but reverse mode stores only its inputs and recomputes its inside during the backward pass."""
+    wrapped = Checkpointed(f, name=f"checkpoint({getattr(f, '__name__', 'f')})")
+    functools.update_wrapper(wrapped, f, updated=())
+    return wrapped
+
+
+def _compose(layers):
+    def composed(x):
+        for layer in layers:
+            x = layer(x)
+        return x
+    return composed
+
+
+def checkpoint_sequential(layers, segments=None):
+    """Compose ``layers`` (one-argument functions), checkpointing runs of them.
+
+    The N layers are cut into ``segments`` runs (default round(sqrt(N))); every run but the last
+    is checkpointed (the last is used by the backward pass right away, so storing it costs nothing
+    extra). Peak memory of a backward pass: about N / segments + segments activations.
+    """
+    layers = list(layers)
+    if not layers:
+        raise ValueError("checkpoint_sequential needs at least one layer")
+    segments = segments or max(1, round(math.sqrt(len(layers))))
+    size = math.ceil(len(layers) / segments)
+    runs = [layers[i:i + size] for i in range(0, len(layers), size)]
+    stages = [checkpoint(_compose(run)) for run in runs[:-1]] + [_compose(runs[-1])]
+    return _compose(stages)

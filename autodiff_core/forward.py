@@ -1,0 +1,48 @@
+"""Forward mode: carry a tangent with every value.
+
+For y = f(x) and a tangent v of x, each intermediate v_i carries dot v_i = sum over parents p of
+jvp_p(dot v_p); at the output dot y = J v, the Jacobian-vector product, in one sweep.
+"""
+from __future__ import annotations
+
+import numpy as onp
+
+from .reverse import check_shape
+from .tracer import Trace, Tracer, primal
+
+
+class Dual(Tracer):
+    """A traced value in a forward trace: a primal value and its tangent."""
+
+    __slots__ = ("tangent",)
+
+    def __init__(self, value, trace, tangent):
+        self.value = value
+        self.trace = trace
+        self.tangent = tangent
+
+
+class ForwardTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, ans, args, values, argnums, kwargs):
+        tangent = prim.jvp_all(argnums, [args[i].tangent for i in argnums], ans, values, kwargs)
+        if not isinstance(ans, tuple):
+            tangent = _broadcast(tangent, ans)
+            check_shape(prim, argnums[0], tangent, ans, "JVP")
+        return Dual(ans, self, tangent)
+
+    def input(self, value, tangent):
+        return Dual(value, self, tangent)
+
+
+def _broadcast(t, like):
+    """Rules for broadcasting operations may return a tangent of an argument's smaller shape."""
+    shape = onp.shape(primal(like))
+    if onp.shape(primal(t)) == shape:
+        return t
+    from .numpy import broadcast_to
+    try:
+        return broadcast_to(t, shape)
+    except ValueError:
+        return t

@@ -1,0 +1,187 @@
+"""The traced NumPy namespace: ``import autodiff_core.numpy as np``.
+
+Functions with derivative rules are primitives defined in the modules of this package, each
+with its VJP and JVP rules side by side:
+
+* ``elementwise``: arithmetic, exp, log, sqrt, trigonometric, sigmoid, maximum, where, ...
+* ``reductions``: sum, mean, max, min
+* ``shape_ops``: reshape, transpose, indexing, concatenate, stack, ...
+* ``contractions``: matmul / dot, vdot, outer, trace, diag, einsum
+* ``linalg``: solve, inv, det, slogdet, norm, svd
+
+Every other name (``np.zeros``, ``np.pi``, ``np.random``, ...) is NumPy's own: those functions
+make constants. Calling one of them on a traced value raises a TypeError that names it.
+"""
+from __future__ import annotations
+
+import numpy as onp
+
+from ..tracer import Tracer, primal
+from . import linalg
+from ._wrap import TRACED, shape
+from .contractions import diag, dot, einsum, matmul, outer, trace, vdot
+from .elementwise import (abs, absolute, add, arctan, cos, cosh, divide, exp, expit, log, log1p,
+                          maximum, minimum, multiply, negative, power, sigmoid, sin, sinh, sqrt,
+                          square, subtract, tan, tanh, true_divide, where)
+from .reductions import amax, amin, max, mean, min, sum
+from .shape_ops import (broadcast_to, concatenate, expand_dims, getitem, hstack, moveaxis, ravel,
+                        reshape, squeeze, stack, swapaxes, transpose, vstack)
+
+
+def array(obj, dtype=None, **kwargs):
+    """np.array that also accepts (nested) lists of traced values, by stacking them."""
+    if isinstance(obj, Tracer):
+        return obj
+    if isinstance(obj, (list, tuple)) and _has_tracer(obj):
+        return stack([array(o) for o in obj])
+    return onp.array(obj, dtype=dtype, **kwargs)
+
+
+def _has_tracer(obj):
+    if isinstance(obj, Tracer):
+        return True
+    return isinstance(obj, (list, tuple)) and any(_has_tracer(o) for o in obj)
+
+
+asarray = array
+
+
+def zeros_like(x, dtype=None):
+    """Zeros of x's shape (a constant; x may be traced)."""
+    p = primal(x)
+    return onp.zeros(onp.shape(p), dtype=dtype or onp.result_type(p, float))
+
+
+def ones_like(x, dtype=None):
+    p = primal(x)
+    return onp.ones(onp.shape(p), dtype=dtype or onp.result_type(p, float))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))) with m = max(x)."""
+    m = onp.max(primal(x), axis=axis, keepdims=True)
+    out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else squeeze(out, axis=axis)
+
+
+# NumPy functions that reach a tracer through NumPy's own dispatch (np.exp(x) with plain NumPy,
+# or array + tracer) are sent to the traced versions.
+TRACED.update({
+    onp.amax: max, onp.amin: min, onp.reshape: reshape, onp.ravel: ravel, onp.transpose: transpose,
+    onp.swapaxes: swapaxes, onp.moveaxis: moveaxis, onp.expand_dims: expand_dims,
+    onp.squeeze: squeeze, onp.concatenate: concatenate, onp.stack: stack, onp.hstack: hstack,
+    onp.vstack: vstack, onp.einsum: einsum, onp.zeros_like: zeros_like, onp.ones_like: ones_like,
+    onp.broadcast_to: broadcast_to, onp.array: array, onp.asarray: array,
+})
+
+# Functions whose result is constant in x (shapes, comparisons, signs, rounding): evaluated on
+# the primal value, with zero derivative.
+CONSTANT = {
+    onp.shape, onp.ndim, onp.size, onp.result_type, onp.sign, onp.floor, onp.ceil, onp.round,
+    onp.rint, onp.trunc, onp.isfinite, onp.isnan, onp.isinf, onp.argmax, onp.argmin, onp.argsort,
+    onp.allclose, onp.isclose, onp.array_equal, onp.any, onp.all, onp.nonzero, onp.count_nonzero,
+    onp.equal, onp.not_equal, onp.less, onp.less_equal, onp.greater, onp.greater_equal,
+    onp.logical_and, onp.logical_or, onp.logical_not, onp.heaviside, onp.empty_like, onp.iscomplexobj,
+    onp.isscalar, onp.signbit,
+}
+
+
+def _no_rule(func):
+    name = getattr(func, "__name__", repr(func))
+    return TypeError(
+        f"numpy.{name} has no derivative rule in autodiff_core, but it was called on a traced value. "
+        f"Use a function of autodiff_core.numpy that has one, write it from those, or declare a "
+        f"primitive with ad.primitive(...).defvjp(...).defjvp(...).")
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if method == "__call__" and not kwargs.get("out"):
+        if ufunc in TRACED:
+            return TRACED[ufunc](*inputs, **kwargs)
+        if ufunc in CONSTANT:
+            return ufunc(*[primal(x) for x in inputs], **kwargs)
+    raise _no_rule(ufunc)
+
+
+def _array_function(self, func, types, args, kwargs):
+    if func in TRACED:
+        return TRACED[func](*args, **kwargs)
+    if func in CONSTANT:
+        return func(*[primal(a) for a in args], **kwargs)
+    raise _no_rule(func)
+
+
+def _compare(op):
+    return lambda self, other: op(primal(self), primal(other))
+
+
+def _item(self, index):
+    if isinstance(self.value, tuple) or isinstance(primal(self), tuple):
+        return _tuple_item(self, index)
+    if isinstance(index, Tracer):
+        raise TypeError("a traced value cannot be used as an index; use ad.primal(i) for a constant")
+    return getitem(self, index)
+
+
+def _iter(self):
+    return (_item(self, i) for i in range(len(primal(self))))
+
+
+def _tuple_getitem(t, i):
+    return t[i]
+
+
+def _tuple_vjp(g, ans, t, i):
+    return tuple(g if j == i else None for j in range(len(primal(t))))
+
+
+from ..tracer import Primitive  # noqa: E402
+
+_tuple_item = Primitive(_tuple_getitem, "tuple_item")
+_tuple_item.defvjp(_tuple_vjp)
+_tuple_item.defjvp(lambda t, ans, tup, i: t[i])
+
+
+def _reshape_method(self, *newshape, **kwargs):
+    if len(newshape) == 1 and not isinstance(newshape[0], int):
+        newshape = newshape[0]
+    return reshape(self, kwargs.get("shape", newshape))
+
+
+def _transpose_method(self, *axes):
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = axes[0]
+    return transpose(self, tuple(axes) if axes else None)
+
+
+_METHODS = {
+    "__add__": lambda s, o: add(s, o), "__radd__": lambda s, o: add(o, s),
+    "__sub__": lambda s, o: subtract(s, o), "__rsub__": lambda s, o: subtract(o, s),
+    "__mul__": lambda s, o: multiply(s, o), "__rmul__": lambda s, o: multiply(o, s),
+    "__truediv__": lambda s, o: divide(s, o), "__rtruediv__": lambda s, o: divide(o, s),
+    "__pow__": lambda s, o: power(s, o), "__rpow__": lambda s, o: power(o, s),
+    "__matmul__": lambda s, o: matmul(s, o), "__rmatmul__": lambda s, o: matmul(o, s),
+    "__neg__": lambda s: negative(s), "__pos__": lambda s: s, "__abs__": lambda s: absolute(s),
+    "__lt__": _compare(onp.less), "__le__": _compare(onp.less_equal),
+    "__gt__": _compare(onp.greater), "__ge__": _compare(onp.greater_equal),
+    "__eq__": _compare(onp.equal), "__ne__": _compare(onp.not_equal),
+    "__getitem__": _item, "__iter__": _iter,
+    "__array_ufunc__": _array_ufunc, "__array_function__": _array_function,
+    "T": property(lambda s: transpose(s)),
+    "reshape": _reshape_method, "transpose": _transpose_method,
+    "ravel": lambda s: ravel(s), "flatten": lambda s: ravel(s),
+    "squeeze": lambda s, axis=None: squeeze(s, axis),
+    "sum": lambda s, axis=None, keepdims=False: sum(s, axis=axis, keepdims=keepdims),
+    "mean": lambda s, axis=None, keepdims=False: mean(s, axis=axis, keepdims=keepdims),
+    "max": lambda s, axis=None, keepdims=False: max(s, axis=axis, keepdims=keepdims),
+    "min": lambda s, axis=None, keepdims=False: min(s, axis=axis, keepdims=keepdims),
+    "dot": lambda s, o: dot(s, o),
+    "swapaxes": lambda s, a, b: swapaxes(s, a, b),
+}
+for _name, _method in _METHODS.items():
+    setattr(Tracer, _name, _method)
+
+
+def __getattr__(name):
+    """Names without derivative rules are NumPy's own (constants, array creation, random, ...)."""
+    return getattr(onp, name)

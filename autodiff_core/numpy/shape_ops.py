@@ -1,0 +1,136 @@
+"""Primitives that move entries around: reshaping, transposing, indexing, joining.
+
+Their derivatives move the tangents the same way and the cotangents back the other way.
+"""
+from __future__ import annotations
+
+import numpy as onp
+
+from ._wrap import primitive, shape, unbroadcast
+
+
+def _reshape(x, newshape):
+    return onp.reshape(x, newshape)
+
+
+reshape = primitive(_reshape, "d reshape(x) = reshape(dx); adjoint: reshape g back", name="reshape")
+reshape.defvjp(lambda g, ans, x, newshape: reshape(g, shape(x)))
+reshape.defjvp(lambda t, ans, x, newshape: reshape(t, newshape))
+
+
+def ravel(x):
+    """Flatten to 1-D (a reshape)."""
+    return reshape(x, (-1,))
+
+
+def _transpose(x, axes=None):
+    return onp.transpose(x, axes)
+
+
+transpose = primitive(_transpose, "d transpose(x) = transpose(dx); adjoint: the inverse permutation",
+                      name="transpose")
+transpose.defvjp(lambda g, ans, x, axes=None:
+                 transpose(g, None if axes is None else tuple(onp.argsort(axes))))
+transpose.defjvp(lambda t, ans, x, axes=None: transpose(t, axes))
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes (a transpose)."""
+    axes = list(range(len(shape(x))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, tuple(axes))
+
+
+def moveaxis(x, source, destination):
+    """Move one axis to a new position (a transpose)."""
+    axes = [i for i in range(len(shape(x))) if i != source % len(shape(x))]
+    axes.insert(destination % len(shape(x)), source % len(shape(x)))
+    return transpose(x, tuple(axes))
+
+
+def expand_dims(x, axis):
+    """Insert axes of length 1 (a reshape)."""
+    return reshape(x, onp.expand_dims(onp.empty(shape(x), dtype=bool), axis).shape)
+
+
+def squeeze(x, axis=None):
+    """Remove axes of length 1 (a reshape)."""
+    return reshape(x, onp.squeeze(onp.empty(shape(x), dtype=bool), axis).shape)
+
+
+broadcast_to = primitive(onp.broadcast_to, "d broadcast_to(x) = broadcast_to(dx); adjoint: sum g "
+                                           "over the broadcast axes")
+broadcast_to.defvjp(lambda g, ans, x, shape_: unbroadcast(g, shape(x)))
+broadcast_to.defjvp(lambda t, ans, x, shape_: broadcast_to(t, shape_))
+
+
+def _getitem(x, index):
+    return x[index]
+
+
+def _scatter_add(g, index, x_shape):
+    """zeros(x_shape) with g added at ``index`` (repeated indices accumulate)."""
+    out = onp.zeros(x_shape, dtype=onp.result_type(g, float))
+    onp.add.at(out, index, g)
+    return out
+
+
+getitem = primitive(_getitem, "d x[i] = dx[i]; adjoint: scatter-add g into zeros at i", name="getitem")
+scatter_add = primitive(_scatter_add, "linear in g: its adjoint gathers g[i]", name="scatter_add")
+getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index, shape(x)))
+getitem.defjvp(lambda t, ans, x, index: getitem(t, index))
+scatter_add.defvjp(lambda g, ans, u, index, x_shape: getitem(g, index))
+scatter_add.defjvp(lambda t, ans, u, index, x_shape: scatter_add(t, index, x_shape))
+
+
+def _concatenate(axis, *arrays):
+    return onp.concatenate(arrays, axis=axis)
+
+
+def _slice_along(g, axis, start, stop):
+    index = [slice(None)] * len(shape(g))
+    index[axis] = slice(start, stop)
+    return getitem(g, tuple(index))
+
+
+concatenate_p = primitive(_concatenate, "d concatenate(xs) = concatenate(dxs); adjoint: slice g "
+                                        "back into the pieces", name="concatenate")
+
+
+def _concatenate_vjp(argnum, g, ans, axis, *arrays):
+    sizes = [shape(a)[axis] for a in arrays]
+    start = int(onp.sum(sizes[:argnum - 1]))
+    return _slice_along(g, axis, start, start + sizes[argnum - 1])
+
+
+def _concatenate_jvp(argnum, t, ans, axis, *arrays):
+    from . import zeros_like
+    return concatenate_p(axis, *[t if j == argnum - 1 else zeros_like(a) for j, a in enumerate(arrays)])
+
+
+concatenate_p.vjp_argnum = _concatenate_vjp
+concatenate_p.jvp_argnum = _concatenate_jvp
+
+
+def concatenate(arrays, axis=0):
+    """Join arrays along an existing axis."""
+    arrays = list(arrays)
+    nd = len(shape(arrays[0]))
+    return concatenate_p(axis % nd if nd else 0, *arrays)
+
+
+def stack(arrays, axis=0):
+    """Join arrays along a new axis."""
+    arrays = list(arrays)
+    nd = len(shape(arrays[0])) + 1
+    axis = axis % nd
+    return concatenate_p(axis, *[expand_dims(a, axis) for a in arrays])
+
+
+def hstack(arrays):
+    arrays = list(arrays)
+    return concatenate(arrays, axis=0 if len(shape(arrays[0])) == 1 else 1)
+
+
+def vstack(arrays):
+    return concatenate([reshape(a, (1, -1)) if len(shape(a)) == 1 else a for a in arrays], axis=0)

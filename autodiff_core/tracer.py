@@ -1,0 +1,231 @@
+"""The tracing machinery: traces, traced values and primitives.
+
+Every call of a transform (``vjp`` or ``jvp``) opens a *trace* with a level higher than every
+trace opened before it. Its inputs are wrapped in *tracers* of that trace. A *primitive* called
+on tracers unwraps the tracers of the highest level among its arguments, evaluates itself on
+what is underneath (which may be tracers of lower levels: this is how derivatives nest), and
+hands the result to that trace, which wraps it again:
+
+* a reverse trace records a graph node (the primitive, its arguments, its result);
+* a forward trace pushes the tangents of the arguments through the primitive's JVP rules.
+
+Derivative rules live with the primitives in :mod:`autodiff_core.numpy`, not here.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+
+import numpy as onp
+
+_levels = itertools.count()
+
+
+class Trace:
+    """One transform in progress. Traces opened later have higher levels and are unwrapped first."""
+
+    __slots__ = ("level",)
+
+    def __init__(self):
+        self.level = next(_levels)
+
+    def process(self, prim, ans, args, values, argnums, kwargs):
+        raise NotImplementedError
+
+
+class Tracer:
+    """A value being traced by one trace.
+
+    ``x.primal`` (or ``ad.primal(x)``) is the plain NumPy value underneath every level of tracing.
+    Comparisons and ``bool()`` act on that value, so Python control flow works: the trace is the
+    path the program took.
+    """
+
+    __slots__ = ("value", "trace")
+    # NumPy defers to these methods instead of converting the tracer into an array.
+    __array_priority__ = 1000
+
+    @property
+    def primal(self):
+        return primal(self)
+
+    @property
+    def shape(self):
+        return onp.shape(primal(self))
+
+    @property
+    def ndim(self):
+        return onp.ndim(primal(self))
+
+    @property
+    def size(self):
+        return onp.size(primal(self))
+
+    @property
+    def dtype(self):
+        return onp.result_type(primal(self))
+
+    def __len__(self):
+        return len(primal(self))
+
+    def __bool__(self):
+        return bool(primal(self))
+
+    def __float__(self):
+        raise TypeError(
+            "cannot convert a traced value to a Python float: its derivative would be lost. "
+            "Read the value on purpose with ad.primal(x) (or x.primal); to put traced values "
+            "into an array, use np.stack or np.array([...]) from autodiff_core.numpy.")
+
+    __int__ = __complex__ = __index__ = __float__
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "cannot convert a traced value to a NumPy array: its derivative would be lost. "
+            "Use the functions of autodiff_core.numpy (import autodiff_core.numpy as np), or read "
+            "the value on purpose with ad.primal(x).")
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "in-place assignment into a traced array (x[i] = v) is not supported: reverse mode "
+            "needs every intermediate value unchanged. Build a new array instead, e.g. with "
+            "np.where(mask, v, x), np.concatenate or np.stack.")
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({primal(self)!r}, level={self.trace.level})"
+
+
+def primal(x):
+    """The plain NumPy value of ``x`` under every level of tracing (``x`` itself if not traced)."""
+    while isinstance(x, Tracer):
+        x = x.value
+    return x
+
+
+def is_traced(x):
+    return isinstance(x, Tracer)
+
+
+class Primitive:
+    """A function with derivative rules: the unit the tracers see.
+
+    Rules are given per positional argument, with the signatures::
+
+        vjp(g, ans, *args, **kwargs)  -> cotangent for that argument   (g: cotangent of ans)
+        jvp(t, ans, *args, **kwargs)  -> tangent of ans caused by t     (t: tangent of that argument)
+
+    Rules are written with :mod:`autodiff_core.numpy` functions, so they are traced in turn and
+    derivatives of any order work.
+    """
+
+    def __init__(self, fun, name=None):
+        self.fun = fun
+        self.name = name or getattr(fun, "__name__", repr(fun))
+        self.vjps = {}
+        self.jvps = {}
+        self.vjp_argnum = None  # optional rule(argnum, g, ans, *args) for any number of arguments
+        self.jvp_argnum = None
+        self.__doc__ = getattr(fun, "__doc__", None)
+
+    def defvjp(self, *rules, argnums=None):
+        for i, rule in zip(argnums or itertools.count(), rules):
+            if rule is not None:
+                self.vjps[i] = rule
+        return self
+
+    def defjvp(self, *rules, argnums=None):
+        for i, rule in zip(argnums or itertools.count(), rules):
+            if rule is not None:
+                self.jvps[i] = rule
+        return self
+
+    def vjp_rule(self, argnum=0):
+        return self._rule(self.vjps, self.vjp_argnum, argnum, "VJP")
+
+    def jvp_rule(self, argnum=0):
+        return self._rule(self.jvps, self.jvp_argnum, argnum, "JVP")
+
+    def _rule(self, table, any_argnum, argnum, kind):
+        rule = table.get(argnum)
+        if rule is not None:
+            return rule
+        if any_argnum is not None:
+            return functools.partial(any_argnum, argnum)
+        raise NotImplementedError(f"'{self.name}' has no {kind} rule for argument {argnum}")
+
+    def vjp_all(self, argnums, g, ans, args, kwargs):
+        """Cotangents for the arguments ``argnums`` (one rule call each)."""
+        return [self.vjp_rule(i)(g, ans, *args, **kwargs) for i in argnums]
+
+    def jvp_all(self, argnums, tangents, ans, args, kwargs):
+        """Tangent of the result, summed over the arguments ``argnums`` with tangents ``tangents``."""
+        out = None
+        for i, t in zip(argnums, tangents):
+            ti = self.jvp_rule(i)(t, ans, *args, **kwargs)
+            out = ti if out is None else add_any(out, ti)
+        return out
+
+    def __call__(self, *args, **kwargs):
+        top = None
+        for a in args:
+            if isinstance(a, Tracer) and (top is None or a.trace.level > top.level):
+                top = a.trace
+        if top is None:
+            return self.fun(*args, **kwargs)
+        values = list(args)
+        argnums = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tracer) and a.trace is top:
+                values[i] = a.value
+                argnums.append(i)
+        ans = self(*values, **kwargs)
+        return top.process(self, ans, args, values, argnums, kwargs)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def primitive(fun, name=None):
+    """Make ``fun`` a primitive; declare its rules with ``.defvjp(...)`` and ``.defjvp(...)``."""
+    return Primitive(fun, name)
+
+
+def add_any(a, b):
+    """Sum of two tangents or cotangents; ``None`` means zero, tuples add elementwise."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, tuple):
+        return tuple(add_any(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+@contextlib.contextmanager
+def override_rules(prim, vjp=None, jvp=None, argnum=0):
+    """Use other derivative rules for ``prim``'s argument ``argnum`` inside a ``with`` block.
+
+    Example (a student's rule in place of the reference one)::
+
+        with ad.override_rules(np.log, vjp=lambda g, ans, x: g / x):
+            ad.grad(f)(x)
+    """
+    if not isinstance(prim, Primitive):
+        raise TypeError(f"override_rules needs a primitive, got {prim!r}")
+    saved = (prim.vjps.get(argnum), prim.jvps.get(argnum))
+    try:
+        if vjp is not None:
+            prim.vjps[argnum] = vjp
+        if jvp is not None:
+            prim.jvps[argnum] = jvp
+        yield prim
+    finally:
+        for table, rule in zip((prim.vjps, prim.jvps), saved):
+            if rule is None:
+                table.pop(argnum, None)
+            else:
+                table[argnum] = rule

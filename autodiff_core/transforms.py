@@ -1,0 +1,125 @@
+"""The basic transforms: vjp, grad, value_and_grad (reverse mode) and jvp (forward mode)."""
+from __future__ import annotations
+
+import functools
+
+import numpy as onp
+
+from . import tree
+from .forward import ForwardTrace
+from .reverse import ReverseTrace, backward
+from .tracer import Tracer, primal
+
+
+def _check_float(x, what):
+    dtype = onp.result_type(primal(x))
+    if dtype.kind not in "fc":
+        raise TypeError(
+            f"{what} has dtype {dtype}: derivatives need floating-point inputs. Pass floats, "
+            f"e.g. 3.0 instead of 3, or x.astype(float).")
+
+
+def _zeros(x):
+    return onp.zeros(onp.shape(primal(x)), dtype=onp.result_type(primal(x), float))
+
+
+def vjp(f, *primals):
+    """Evaluate ``f(*primals)`` and return ``(out, vjp_fn)``.
+
+    ``vjp_fn(u)`` returns the tuple ``(u^T df/dx_1, ..., u^T df/dx_k)``: one reverse sweep for all
+    inputs. Inputs may be arrays, floats, or nested lists / tuples / dicts of them.
+    """
+    leaves, rebuild = tree.flatten(list(primals))
+    for i, leaf in enumerate(leaves):
+        _check_float(leaf, f"input {i} of vjp")
+    trace = ReverseTrace()
+    inputs = [trace.input(leaf) for leaf in leaves]
+    out = f(*rebuild(inputs))
+    is_ours = isinstance(out, Tracer) and out.trace is trace
+    out_value = out.value if is_ours else out
+
+    def vjp_fn(cotangent):
+        if onp.shape(primal(cotangent)) != onp.shape(primal(out_value)):
+            raise ValueError(f"cotangent has shape {onp.shape(primal(cotangent))}, but the output "
+                             f"has shape {onp.shape(primal(out_value))}")
+        adjoints = backward(out, cotangent) if is_ours else {}
+        grads = [adjoints.get(id(x)) for x in inputs]
+        grads = [_zeros(leaf) if g is None else g for g, leaf in zip(grads, leaves)]
+        return tuple(rebuild(grads))
+
+    return out_value, vjp_fn
+
+
+def _argnums_tuple(argnums):
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _partial(f, args, argnums):
+    """f as a function of the arguments ``argnums`` only, the others held fixed."""
+    def g(*chosen):
+        full = list(args)
+        for i, x in zip(argnums, chosen):
+            full[i] = x
+        return f(*full)
+    return g
+
+
+def value_and_grad(f, argnums=0):
+    """``f`` -> a function returning ``(f(*args), gradient)``; gradient is a tuple if argnums is."""
+    many = not isinstance(argnums, int)
+    nums = _argnums_tuple(argnums)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args):
+        if max(nums) >= len(args):
+            raise ValueError(f"argnums={argnums} but the function got {len(args)} arguments")
+        out, vjp_fn = vjp(_partial(f, args, nums), *[args[i] for i in nums])
+        if onp.shape(primal(out)) != ():
+            raise TypeError(
+                f"grad requires a function with a scalar output, got shape {onp.shape(primal(out))}. "
+                "For a non-scalar output use ad.jacobian (the whole Jacobian) or ad.vjp "
+                "(a vector-Jacobian product).")
+        grads = vjp_fn(onp.ones((), dtype=onp.result_type(primal(out), float)))
+        return out, grads if many else grads[0]
+
+    return value_and_grad_f
+
+
+def grad(f, argnums=0):
+    """``f`` -> its gradient function (reverse mode); ``f`` must return a scalar.
+
+    Example: ``grad(lambda x: np.sum(x ** 2))(x) == 2 * x``.
+    """
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def grad_f(*args):
+        return vg(*args)[1]
+
+    return grad_f
+
+
+def jvp(f, primals, tangents):
+    """Evaluate ``f(*primals)`` and its directional derivative: returns ``(out, J @ tangents)``.
+
+    One forward sweep; ``primals`` and ``tangents`` are tuples (or lists) of the same structure.
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents) takes primals and tangents as tuples, "
+                        "e.g. jvp(f, (x,), (v,))")
+    leaves, rebuild = tree.flatten(list(primals))
+    tleaves, _ = tree.flatten(list(tangents))
+    if len(leaves) != len(tleaves):
+        raise ValueError(f"jvp got {len(leaves)} primal arrays but {len(tleaves)} tangent arrays")
+    trace = ForwardTrace()
+    inputs = []
+    for i, (x, t) in enumerate(zip(leaves, tleaves)):
+        _check_float(x, f"primal {i} of jvp")
+        if onp.shape(primal(x)) != onp.shape(primal(t)):
+            raise ValueError(f"tangent {i} has shape {onp.shape(primal(t))}, but its primal has "
+                             f"shape {onp.shape(primal(x))}")
+        inputs.append(trace.input(x, t))
+    out = f(*rebuild(inputs))
+    if isinstance(out, Tracer) and out.trace is trace:
+        return out.value, out.tangent
+    return out, _zeros(out)
