@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Build the student-facing copy of this repository.
+
+The instructor repository holds assignment sources with solutions and hidden
+tests. Students (and the Binder image they launch) must only ever see the
+*release* versions. This script writes a self-contained folder that can be
+pushed as its own public repository and launched on Binder:
+
+    course/                 the lecture notebooks (copied as they are)
+    autodiff_core/          the AD engine the notebooks import
+    assignments/release/    every assignment, generated with
+                            `nbgrader generate_assignment` (solutions and
+                            hidden tests removed)
+    binder/                 the repo2docker files (student image)
+    pyproject.toml, constraints.txt, LICENSE (if any), a student README.md
+
+The release is generated in a temporary copy of assignments/, so the
+instructor's gradebook and release folder are left untouched. The copy is
+then scanned for nbgrader's solution and hidden-test markers; any hit is an
+error and the folder is not left behind half-valid.
+
+Usage:
+    python scripts/build_student_copy.py [--out student-copy] [--repo .]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MARKER_FILE = ".student-copy"
+
+# nbgrader's delimiters for solution regions and hidden tests. Any of them in
+# the student copy means instructor material leaked.
+LEAK_PATTERNS = [
+    re.compile(r"BEGIN SOLUTION"),
+    re.compile(r"END SOLUTION"),
+    re.compile(r"BEGIN HIDDEN TESTS"),
+    re.compile(r"END HIDDEN TESTS"),
+    re.compile(r"BEGIN MARK SCHEME"),
+    re.compile(r"END MARK SCHEME"),
+]
+TEXT_SUFFIXES = {".ipynb", ".py", ".md", ".txt", ".json", ".toml", ".cfg", ".rst", ".yml", ".yaml"}
+IGNORE = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info", ".DS_Store"
+)
+# generated nbgrader artefacts never copied into the temporary course root
+COURSE_ROOT_IGNORE = shutil.ignore_patterns(
+    "release", "submitted", "autograded", "feedback", "gradebook.db", "*.csv",
+    ".nbgrader.log", "__pycache__", ".ipynb_checkpoints",
+)
+
+STUDENT_README = """\
+# Automatic differentiation: an open course (student copy)
+
+[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/REPO-student/HEAD?urlpath=lab/tree/course/index.ipynb)
+
+> `OWNER/REPO-student` is a placeholder: the instructor replaces it with the
+> address of this student repository when publishing it.
+
+This is the student-facing copy of the course: lecture notebooks in `course/`
+(start at `course/index.ipynb`), the `autodiff_core` engine they use, and the
+problem sets in `assignments/release/`.
+
+## Start on Binder
+
+Click the badge. JupyterLab opens on the course index. For a problem set, open
+*Assignment List* (in the *Nbgrader* menu or the command palette), fetch the
+assignment, work in the fetched notebook, and press *Validate* in the notebook
+toolbar to run the visible tests. You can also open the notebooks in
+`assignments/release/` directly. Binder sessions are temporary: download your
+work (File > Download) before you leave.
+
+## Start on your own machine
+
+With Python 3.11 (3.10 or newer works):
+
+```bash
+python3 -m venv .venv
+.venv/bin/pip install -r binder/requirements.txt   # the pinned versions Binder uses
+bash -c 'PATH=.venv/bin:$PATH binder/postBuild'    # optional: student nbgrader set-up
+.venv/bin/jupyter lab course/index.ipynb
+```
+"""
+
+
+def run(cmd: list[str], cwd: Path) -> None:
+    # nbgrader calls `alembic` through PATH: put this interpreter's bin first
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}")
+
+
+def nbgrader_command() -> list[str]:
+    exe = Path(sys.executable).with_name("nbgrader")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("nbgrader")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "nbgrader"]
+
+
+def generate_release(assignments: Path, dest: Path) -> list[str]:
+    """Run `nbgrader generate_assignment` for every source in a temp course root.
+
+    Returns the assignment ids released into ``dest``.
+    """
+    source = assignments / "source"
+    ids = sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not ids:
+        return []
+    with tempfile.TemporaryDirectory(prefix="student-release-") as tmp:
+        root = Path(tmp) / "course"
+        shutil.copytree(assignments, root, ignore=COURSE_ROOT_IGNORE)
+        for aid in ids:
+            run(
+                nbgrader_command()
+                + ["generate_assignment", aid, "--force", f"--CourseDirectory.root={root}"],
+                cwd=root,
+            )
+        dest.mkdir(parents=True, exist_ok=True)
+        for aid in ids:
+            released = root / "release" / aid
+            if not released.is_dir():
+                raise SystemExit(f"nbgrader produced no release for {aid}")
+            shutil.copytree(released, dest / aid, ignore=IGNORE)
+    return ids
+
+
+def find_leaks(folder: Path) -> list[str]:
+    hits = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES and path.name != "postBuild":
+            continue
+        if ".git" in path.relative_to(folder).parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for pattern in LEAK_PATTERNS:
+            if pattern.search(text):
+                hits.append(f"{path.relative_to(folder)}: {pattern.pattern}")
+    return hits
+
+
+def prepare_out(out: Path, repo: Path) -> None:
+    out = out.resolve()
+    if out == repo or repo.is_relative_to(out):
+        raise SystemExit(f"refusing to write the student copy over the repository: {out}")
+    if out.exists():
+        if any(out.iterdir()) and not (out / MARKER_FILE).exists():
+            raise SystemExit(
+                f"{out} exists, is not empty and was not made by this script; "
+                "remove it or choose another --out"
+            )
+        # keep a .git folder so an instructor can rebuild into a checked-out
+        # student repository and commit the difference
+        for child in out.iterdir():
+            if child.name == ".git":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def build(repo: Path, out: Path) -> list[str]:
+    repo = repo.resolve()
+    prepare_out(out, repo)
+    (out / MARKER_FILE).write_text("made by scripts/build_student_copy.py; rebuilt on every run\n")
+
+    for folder in ("course", "autodiff_core", "binder"):
+        src = repo / folder
+        if not src.is_dir():
+            raise SystemExit(f"missing {src}")
+        shutil.copytree(src, out / folder, ignore=IGNORE)
+    for name in ("pyproject.toml", "constraints.txt"):
+        shutil.copy2(repo / name, out / name)
+    for lic in repo.glob("LICEN[CS]E*"):
+        shutil.copy2(lic, out / lic.name)
+    (out / "README.md").write_text(STUDENT_README)
+    (out / ".gitignore").write_text(
+        ".venv/\n__pycache__/\n*.pyc\n.ipynb_checkpoints/\n*.egg-info/\n"
+    )
+
+    ids: list[str] = []
+    assignments = repo / "assignments"
+    if (assignments / "source").is_dir():
+        ids = generate_release(assignments, out / "assignments" / "release")
+    (out / "assignments").mkdir(exist_ok=True)
+    (out / "assignments" / "README.md").write_text(
+        "# Problem sets\n\n"
+        "`release/` holds the student version of every problem set. On Binder, fetch them\n"
+        "from the *Assignment List*, or open them here directly. Press *Validate* to run\n"
+        "the visible tests before you hand in.\n"
+    )
+
+    leaks = find_leaks(out)
+    if leaks:
+        raise SystemExit("instructor material in the student copy:\n  " + "\n  ".join(leaks))
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", type=Path, default=REPO, help="instructor repository (default: this one)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/student-copy)")
+    args = parser.parse_args(argv)
+    out = args.out if args.out is not None else args.repo / "student-copy"
+    ids = build(args.repo, out)
+    print(f"student copy written to {out.resolve()}")
+    print(f"released assignments: {', '.join(ids) if ids else '(none: no assignments/source)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
