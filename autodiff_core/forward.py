@@ -27,7 +27,7 @@ class ForwardTrace(Trace):
 
     def process(self, prim, ans, args, values, argnums, kwargs):
         tangent = prim.jvp_all(argnums, [args[i].tangent for i in argnums], ans, values, kwargs)
-        if not isinstance(ans, tuple):
+        if not isinstance(primal(ans), tuple):
             tangent = _broadcast(tangent, ans)
             check_shape(prim, argnums[0], tangent, ans, "JVP")
         return Dual(ans, self, tangent)

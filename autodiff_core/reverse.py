@@ -6,9 +6,7 @@ in reverse topological order, starting from bar y = u.
 """
 from __future__ import annotations
 
-import numpy as onp
-
-from .tracer import Trace, Tracer, add_any, primal
+from .tracer import Trace, Tracer, add_any, primal, shape_of
 
 
 class Node(Tracer):
@@ -83,9 +81,9 @@ def backward(out, cotangent):
 
 
 def check_shape(prim, argnum, result, like, kind):
-    if result is None or isinstance(result, tuple) or isinstance(like, tuple):
+    if result is None or isinstance(result, tuple) or isinstance(primal(like), tuple):
         return
-    got, want = onp.shape(primal(result)), onp.shape(primal(like))
+    got, want = shape_of(result), shape_of(like)
     if got != want:
         raise ValueError(
             f"the {kind} rule of '{prim.name}' for argument {argnum} returned shape {got}, "

@@ -52,7 +52,7 @@ class Tracer:
 
     @property
     def shape(self):
-        return onp.shape(primal(self))
+        return shape_of(primal(self))
 
     @property
     def ndim(self):
@@ -106,8 +106,12 @@ def primal(x):
     return x
 
 
-def is_traced(x):
-    return isinstance(x, Tracer)
+def shape_of(x):
+    """The shape of an array, scalar or traced value."""
+    try:
+        return x.shape
+    except AttributeError:
+        return onp.shape(x)
 
 
 class Primitive:

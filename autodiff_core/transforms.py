@@ -12,7 +12,10 @@ from .tracer import Tracer, primal
 
 
 def _check_float(x, what):
-    dtype = onp.result_type(primal(x))
+    x = primal(x)
+    if isinstance(x, float):
+        return
+    dtype = x.dtype if isinstance(x, onp.ndarray) else onp.result_type(x)
     if dtype.kind not in "fc":
         raise TypeError(
             f"{what} has dtype {dtype}: derivatives need floating-point inputs. Pass floats, "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from ..tracer import Primitive, Tracer, primal
+from ..tracer import Primitive
 
 #: NumPy function or ufunc -> its traced primitive; used when NumPy itself meets a tracer.
 TRACED = {}
@@ -18,7 +18,10 @@ def primitive(npfun, doc, name=None):
 
 
 def shape(x):
-    return onp.shape(primal(x)) if isinstance(x, Tracer) else onp.shape(x)
+    try:
+        return x.shape
+    except AttributeError:
+        return onp.shape(x)
 
 
 def ndim(x):
@@ -31,10 +34,10 @@ def unbroadcast(g, target_shape):
     The adjoint of broadcasting is summation: if x of shape (3, 1) is broadcast to (2, 3, 4),
     its cotangent is the sum of g over axis 0 and axis 2 (keeping the latter).
     """
-    from . import reshape, sum as tsum
     gshape = shape(g)
     if gshape == tuple(target_shape):
         return g
+    from . import reshape, sum as tsum
     lead = len(gshape) - len(target_shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(target_shape) if d == 1 and gshape[lead + i] != 1)

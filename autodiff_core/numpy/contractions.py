@@ -15,8 +15,8 @@ def _promoted(g, a, b):
     from . import expand_dims
     A = expand_dims(a, 0) if len(shape(a)) == 1 else a
     B = expand_dims(b, 1) if len(shape(b)) == 1 else b
-    G = expand_dims(g, -2) if len(shape(a)) == 1 else g
-    G = expand_dims(G, -1) if len(shape(b)) == 1 else G
+    G = expand_dims(g, -1) if len(shape(b)) == 1 else g
+    G = expand_dims(G, -2) if len(shape(a)) == 1 else G
     return G, A, B
 
 

@@ -94,7 +94,7 @@ def _slogdet_vjp(g, ans, a):
 slogdet = primitive(_slogdet, "(sign, log|det A|):  d log|det A| = tr(A^{-1} dA),  d sign = 0",
                     name="slogdet")
 slogdet.defvjp(_slogdet_vjp)
-slogdet.defjvp(lambda t, ans, a: (onp.zeros_like(onp.asarray(ans[0], dtype=float)), _trace(solve(a, t))))
+slogdet.defjvp(lambda t, ans, a: (_zeros_like(ans[0]), _trace(solve(a, t))))
 
 
 def _norm(x, ord=None, axis=None, keepdims=False):
@@ -115,30 +115,29 @@ def _norm_kind(x, ord, axis):
         "nuclear norm is sum(np.linalg.svd(x, compute_uv=False))")
 
 
-def _norm_ratio(x, ans, axis, keepdims):
-    """x / ||x||, and 0 where ||x|| = 0 (the minimum-norm subgradient)."""
-    from . import where
-    from .reductions import _restore
+def _norm_grad(ans, x, ord, axis, keepdims):
+    """d||x|| / dx, of x's shape: x / ||x|| (0 where ||x|| = 0), sign(x), or the argmax's sign."""
+    from . import absolute, where
+    from .reductions import _argmax_share, _restore
+    kind = _norm_kind(x, ord, axis)
+    if kind == "one":
+        return onp.sign(x)
+    if kind == "inf":
+        return onp.sign(x) * _argmax_share(absolute(x), ans, axis, keepdims)
     n = ans if keepdims or axis is None else _restore(ans, shape(x), axis, False)
     zero = n == 0
     return where(zero, 0.0, x / where(zero, 1.0, n))
 
 
 def _norm_vjp(g, ans, x, ord=None, axis=None, keepdims=False):
-    from .reductions import _argmax_share, _restore
-    kind = _norm_kind(x, ord, axis)
+    from .reductions import _restore
     gx = g if keepdims or axis is None else _restore(g, shape(x), axis, False)
-    if kind == "two":
-        return gx * _norm_ratio(x, ans, axis, keepdims)
-    if kind == "one":
-        return gx * onp.sign(x)
-    from . import absolute
-    return gx * onp.sign(x) * _argmax_share(absolute(x), ans, axis, keepdims)
+    return gx * _norm_grad(ans, x, ord, axis, keepdims)
 
 
 def _norm_jvp(t, ans, x, ord=None, axis=None, keepdims=False):
     from . import sum
-    return sum(_norm_vjp(1.0, ans, x, ord, axis, True) * t, axis=axis, keepdims=keepdims)
+    return sum(_norm_grad(ans, x, ord, axis, keepdims) * t, axis=axis, keepdims=keepdims)
 
 
 norm = primitive(_norm, "d ||x||_2 = <x, dx> / ||x||_2 (0 at x = 0); also ord=1: sign(x), ord=inf",
@@ -291,3 +290,8 @@ for _name, _prim in [("solve", solve), ("inv", inv), ("det", det), ("slogdet", s
 def __getattr__(name):
     """Everything else (cond, matrix_rank, LinAlgError, ...) is plain numpy.linalg."""
     return getattr(nla, name)
+
+
+def _zeros_like(x):
+    from . import zeros_like
+    return zeros_like(x)
