@@ -174,8 +174,8 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     With only gs (singular values): bar A = U diag(gs) V^T, defined everywhere.
     The U and V terms need distinct singular values (F) and, for the projection terms, nonzero
     ones (S^{-1}); where they fail this raises DegenerateSVDError rather than return inf or nan.
-    With full_matrices=True the extra columns of U (rows of Vt) are not unique, so gradients
-    through U or Vt raise unless the matrix is square.
+    With full_matrices=True the extra columns of U (rows of Vt) beyond min(m, n) are not unique,
+    so a nonzero cotangent on them raises; the other columns work as with full_matrices=False.
     """
     from . import matmul, zeros_like
     if not compute_uv:
@@ -183,17 +183,19 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         return matmul(u * g, vt)
     gu, gs, gvt = g
     m, n = shape(a)
-    if full_matrices and m != n and (gu is not None or gvt is not None):
-        raise DegenerateSVDError(
-            "gradient through U or Vt of np.linalg.svd(x, full_matrices=True) is not defined for a "
-            f"non-square matrix ({m}x{n}): the extra {abs(m - n)} columns of the larger factor "
-            "are any orthonormal completion, so they are not functions of x. Use "
-            "np.linalg.svd(x, full_matrices=False).")
+    k = min(m, n)
+    if full_matrices:
+        extra_u = gu is not None and onp.any(primal(gu)[:, k:])
+        extra_v = gvt is not None and onp.any(primal(gvt)[k:, :])
+        if extra_u or extra_v:
+            raise DegenerateSVDError(
+                f"gradient through the extra {'columns of U' if extra_u else 'rows of Vt'} of "
+                f"np.linalg.svd(x, full_matrices=True) for a {m}x{n} matrix: they are not unique "
+                "(any orthonormal completion of the first min(m, n) will do), so they are not "
+                "functions of x. Use np.linalg.svd(x, full_matrices=False).")
+        gu = None if gu is None else gu[:, :k]
+        gvt = None if gvt is None else gvt[:k, :]
     u, s, vt = _thin(a, ans, full_matrices)
-    if gu is not None:
-        gu = gu[:, :shape(s)[0]]
-    if gvt is not None:
-        gvt = gvt[:shape(s)[0], :]
     out = matmul(u * (gs if gs is not None else zeros_like(s)), vt)
     if gu is None and gvt is None:
         return out
@@ -260,8 +262,9 @@ def _svd_jvp(t, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     m, n = shape(a)
     if full_matrices and m != n:
         raise DegenerateSVDError(
-            "forward-mode derivative of np.linalg.svd(x, full_matrices=True) is not defined for a "
-            "non-square matrix: the extra columns are not unique. Use full_matrices=False.")
+            "forward-mode derivative of np.linalg.svd(x, full_matrices=True) for a non-square "
+            "matrix: the extra columns of the larger factor are not unique (any orthonormal "
+            "completion will do), so they have no tangent. Use full_matrices=False.")
     u, s, vt = ans
     v = _T(vt)
     dP = matmul(_T(u), matmul(t, v))
