@@ -36,6 +36,16 @@ class ForwardTrace(Trace):
         return Dual(value, self, tangent)
 
 
+def tangent_of(node, parent_tangents):
+    """Tangent of a recorded graph node from its parents' tangents (None means zero)."""
+    pairs = [(i, t) for i, t in zip(node.argnums, parent_tangents) if t is not None]
+    if not pairs:
+        return None
+    t = node.prim.jvp_all([i for i, _ in pairs], [t for _, t in pairs], node.value, node.args,
+                          node.kwargs or {})
+    return t if isinstance(primal(node.value), tuple) else _broadcast(t, node.value)
+
+
 def _broadcast(t, like):
     """Rules for broadcasting operations may return a tangent of an argument's smaller shape."""
     shape = onp.shape(primal(like))

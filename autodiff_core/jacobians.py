@@ -11,14 +11,16 @@ import numpy as onp
 
 from . import numpy as anp
 from .tracer import primal
-from .transforms import _partial, grad, jvp, vjp
+from .transforms import _partial, _Recording, grad, jvp
 
 
 def _basis(shape):
-    """The unit arrays e_1, ..., e_size of the given shape."""
+    """The unit arrays e_1, ..., e_size of the given shape, one at a time."""
     size = int(onp.prod(shape))
-    eye = onp.eye(size)
-    return [eye[i].reshape(shape) for i in range(size)]
+    for i in range(size):
+        e = onp.zeros(size)
+        e[i] = 1.0
+        yield e.reshape(shape)
 
 
 def _jac(f, argnums, mode):
@@ -30,19 +32,15 @@ def _jac(f, argnums, mode):
         fx = _partial(f, args, (argnums,))
         x_shape = onp.shape(primal(x))
         n = int(onp.prod(x_shape))
-        out, vjp_fn = vjp(fx, x) if mode in ("rev", "auto") else (None, None)
-        if mode == "auto":
-            m = int(onp.prod(onp.shape(primal(out))))
-            chosen = "fwd" if n < m else "rev"
-        else:
-            chosen = mode
+        rec = _Recording(fx, (x,), "jacobian")      # one evaluation; both modes sweep its graph
+        out_shape = onp.shape(primal(rec.out_value))
+        m = int(onp.prod(out_shape))
+        chosen = ("fwd" if n < m else "rev") if mode == "auto" else mode
         if chosen == "fwd":
-            cols = [jvp(fx, (x,), (e,)) for e in _basis(x_shape)]
-            out_shape = onp.shape(primal(cols[0][0]))
-            J = anp.stack([anp.reshape(t, (-1,)) for _, t in cols], axis=1)
+            cols = [rec.jvp_fn(e) for e in _basis(x_shape)]
+            J = anp.stack([anp.reshape(t, (-1,)) for t in cols], axis=1)
         else:
-            out_shape = onp.shape(primal(out))
-            rows = [vjp_fn(e)[0] for e in _basis(out_shape)]
+            rows = [rec.vjp_fn(e)[0] for e in _basis(out_shape)]
             J = anp.stack([anp.reshape(r, (-1,)) for r in rows], axis=0)
         return anp.reshape(J, out_shape + x_shape)
 
@@ -50,7 +48,8 @@ def _jac(f, argnums, mode):
 
 
 def jacfwd(f, argnums=0):
-    """The Jacobian of f by forward mode: one JVP per input entry. Shape: out.shape + x.shape."""
+    """The Jacobian of f by forward mode: one tangent sweep per input entry, over the graph
+    recorded by a single evaluation of f (``linearize``). Shape: out.shape + x.shape."""
     return _jac(f, argnums, "fwd")
 
 

@@ -64,10 +64,13 @@ def toposort(out):
     return order
 
 
-def backward(out, cotangent):
-    """Adjoints of every node reachable from ``out``: dict id(node) -> adjoint (None = zero)."""
+def backward(out, cotangent, order=None):
+    """Adjoints of every node reachable from ``out``: dict id(node) -> adjoint (None = zero).
+
+    ``order`` is ``toposort(out)`` if the caller already has it (one sweep per cotangent).
+    """
     adjoints = {id(out): cotangent}
-    for node in toposort(out):
+    for node in order or toposort(out):
         g = adjoints.get(id(node))
         if g is None or node.prim is None:
             continue

@@ -6,8 +6,8 @@ import functools
 import numpy as onp
 
 from . import tree
-from .forward import ForwardTrace
-from .reverse import ReverseTrace, backward
+from .forward import ForwardTrace, tangent_of
+from .reverse import ReverseTrace, backward, toposort
 from .tracer import Tracer, primal
 
 
@@ -26,31 +26,64 @@ def _zeros(x):
     return onp.zeros(onp.shape(primal(x)), dtype=onp.result_type(primal(x), float))
 
 
+class _Recording:
+    """f evaluated once on reverse-trace inputs: the graph that both sweeps run over."""
+
+    def __init__(self, f, primals, what):
+        self.leaves, self.rebuild = tree.flatten(list(primals))
+        for i, leaf in enumerate(self.leaves):
+            _check_float(leaf, f"input {i} of {what}")
+        trace = ReverseTrace()
+        self.inputs = [trace.input(leaf) for leaf in self.leaves]
+        self.out = f(*self.rebuild(self.inputs))
+        self.is_ours = isinstance(self.out, Tracer) and self.out.trace is trace
+        self.out_value = self.out.value if self.is_ours else self.out
+        self._order = None
+
+    def order(self):
+        """The recorded nodes, output first (computed once)."""
+        if self._order is None:
+            self._order = toposort(self.out) if self.is_ours else []
+        return self._order
+
+    def vjp_fn(self, cotangent):
+        if onp.shape(primal(cotangent)) != onp.shape(primal(self.out_value)):
+            raise ValueError(f"cotangent has shape {onp.shape(primal(cotangent))}, but the output "
+                             f"has shape {onp.shape(primal(self.out_value))}")
+        adjoints = backward(self.out, cotangent, self.order()) if self.is_ours else {}
+        grads = [adjoints.get(id(x)) for x in self.inputs]
+        grads = [_zeros(leaf) if g is None else g for g, leaf in zip(grads, self.leaves)]
+        return tuple(self.rebuild(grads))
+
+    def jvp_fn(self, *tangents):
+        tleaves, _ = tree.flatten(list(tangents))
+        tangent = {id(x): t for x, t in zip(self.inputs, tleaves)}
+        for node in reversed(self.order()):
+            if node.prim is not None:
+                tangent[id(node)] = tangent_of(node, [tangent.get(id(p)) for p in node.parents])
+        t = tangent.get(id(self.out)) if self.is_ours else None
+        return _zeros(self.out_value) if t is None else t
+
+
 def vjp(f, *primals):
     """Evaluate ``f(*primals)`` and return ``(out, vjp_fn)``.
 
     ``vjp_fn(u)`` returns the tuple ``(u^T df/dx_1, ..., u^T df/dx_k)``: one reverse sweep for all
     inputs. Inputs may be arrays, floats, or nested lists / tuples / dicts of them.
     """
-    leaves, rebuild = tree.flatten(list(primals))
-    for i, leaf in enumerate(leaves):
-        _check_float(leaf, f"input {i} of vjp")
-    trace = ReverseTrace()
-    inputs = [trace.input(leaf) for leaf in leaves]
-    out = f(*rebuild(inputs))
-    is_ours = isinstance(out, Tracer) and out.trace is trace
-    out_value = out.value if is_ours else out
+    rec = _Recording(f, primals, "vjp")
+    return rec.out_value, rec.vjp_fn
 
-    def vjp_fn(cotangent):
-        if onp.shape(primal(cotangent)) != onp.shape(primal(out_value)):
-            raise ValueError(f"cotangent has shape {onp.shape(primal(cotangent))}, but the output "
-                             f"has shape {onp.shape(primal(out_value))}")
-        adjoints = backward(out, cotangent) if is_ours else {}
-        grads = [adjoints.get(id(x)) for x in inputs]
-        grads = [_zeros(leaf) if g is None else g for g, leaf in zip(grads, leaves)]
-        return tuple(rebuild(grads))
 
-    return out_value, vjp_fn
+def linearize(f, *primals):
+    """Evaluate ``f(*primals)`` once and return ``(out, jvp_fn)``; ``jvp_fn(*tangents)`` = J v.
+
+    The graph is recorded on the way (as for vjp), and each call of ``jvp_fn`` pushes tangents
+    forward through it with the JVP rules, without evaluating f again: forward-mode accumulation
+    for many tangents at one point (what jacfwd needs).
+    """
+    rec = _Recording(f, primals, "linearize")
+    return rec.out_value, rec.jvp_fn
 
 
 def _argnums_tuple(argnums):
@@ -126,3 +159,4 @@ def jvp(f, primals, tangents):
     if isinstance(out, Tracer) and out.trace is trace:
         return out.value, out.tangent
     return out, _zeros(out)
+

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as onp
 
+from .forward import tangent_of
 from .reverse import ReverseTrace
 from .tracer import Tracer, add_any
 
@@ -78,9 +79,7 @@ class WengertList:
             if node.op == "input":
                 node.tangent = onp.asarray(next(seeds), dtype=float)
                 continue
-            rec = node._record
-            ts = [self.nodes[p].tangent for p in node.parents]
-            node.tangent = rec.prim.jvp_all(rec.argnums, ts, rec.value, rec.args, rec.kwargs)
+            node.tangent = tangent_of(node._record, [self.nodes[p].tangent for p in node.parents])
         return self.nodes[self.output].tangent
 
     def backward(self, cotangent=1.0):
@@ -142,8 +141,10 @@ class WengertList:
                 pos[i] = (d * 2.6, (len(idx) - 1) / 2 * 1.6 - k * 1.6)
         for n in self.nodes:
             for p in n.parents:
+                skip = depth[n.index] - depth[p] > 1          # bend edges that jump over a column
                 ax.annotate("", xy=pos[n.index], xytext=pos[p],
-                            arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=30, shrinkB=30))
+                            arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=30, shrinkB=30,
+                                            connectionstyle=f"arc3,rad={-0.35 if skip else 0}"))
         for n in self.nodes:
             lines = [n.expr]
             if "value" in show:

@@ -21,19 +21,33 @@ def _promoted(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
-    """bar A = g B^T, summed over broadcast batch axes."""
+    """bar A = g B^T, summed over broadcast batch axes (for vectors: outer products)."""
     from . import reshape, swapaxes
-    if len(shape(a)) == 2 == len(shape(b)):
+    nda, ndb = len(shape(a)), len(shape(b))
+    if nda == 2 and ndb == 2:
         return matmul(g, swapaxes(b, 0, 1))
+    if nda == 2 and ndb == 1:
+        return outer(g, b)
+    if nda == 1 and ndb == 1:
+        return g * b
+    if nda == 1 and ndb == 2:
+        return matmul(b, g)
     G, A, B = _promoted(g, a, b)
     return reshape(unbroadcast(matmul(G, swapaxes(B, -1, -2)), shape(A)), shape(a))
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    """bar B = A^T g, summed over broadcast batch axes."""
+    """bar B = A^T g, summed over broadcast batch axes (for vectors: outer products)."""
     from . import reshape, swapaxes
-    if len(shape(a)) == 2 == len(shape(b)):
+    nda, ndb = len(shape(a)), len(shape(b))
+    if nda == 2 and ndb == 2:
         return matmul(swapaxes(a, 0, 1), g)
+    if nda == 2 and ndb == 1:
+        return matmul(g, a)
+    if nda == 1 and ndb == 1:
+        return g * a
+    if nda == 1 and ndb == 2:
+        return outer(a, g)
     G, A, B = _promoted(g, a, b)
     return reshape(unbroadcast(matmul(swapaxes(A, -1, -2), G), shape(B)), shape(b))
 

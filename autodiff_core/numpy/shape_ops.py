@@ -50,12 +50,25 @@ def moveaxis(x, source, destination):
 
 def expand_dims(x, axis):
     """Insert axes of length 1 (a reshape)."""
-    return reshape(x, onp.expand_dims(onp.empty(shape(x), dtype=bool), axis).shape)
+    old = list(shape(x))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    nd = len(old) + len(axes)
+    axes = sorted(a % nd for a in axes)
+    for a in axes:
+        old.insert(a, 1)
+    return reshape(x, tuple(old))
 
 
 def squeeze(x, axis=None):
     """Remove axes of length 1 (a reshape)."""
-    return reshape(x, onp.squeeze(onp.empty(shape(x), dtype=bool), axis).shape)
+    old = shape(x)
+    if axis is None:
+        drop = {i for i, d in enumerate(old) if d == 1}
+    else:
+        drop = {a % len(old) for a in ((axis,) if isinstance(axis, int) else axis)}
+        if any(old[a] != 1 for a in drop):
+            raise ValueError(f"cannot squeeze axis {axis} of shape {old}: its length is not 1")
+    return reshape(x, tuple(d for i, d in enumerate(old) if i not in drop))
 
 
 broadcast_to = primitive(onp.broadcast_to, "d broadcast_to(x) = broadcast_to(dx); adjoint: sum g "

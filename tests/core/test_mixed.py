@@ -36,15 +36,18 @@ def test_jacobian_shape_is_output_then_input():
 
 
 def test_auto_mode_picks_forward_for_tall_and_reverse_for_wide(monkeypatch):
-    calls = {"jvp": 0, "vjp_fn": 0}
-    real_jvp = ad.jacobians.jvp
-    monkeypatch.setattr(ad.jacobians, "jvp", lambda *a: (calls.__setitem__("jvp", calls["jvp"] + 1), real_jvp(*a))[1])
+    from autodiff_core.transforms import _Recording
+    sweeps = []
+    for kind in ("jvp_fn", "vjp_fn"):
+        real = getattr(_Recording, kind)
+        monkeypatch.setattr(_Recording, kind,
+                            lambda self, *a, real=real, kind=kind: (sweeps.append(kind), real(self, *a))[1])
     A_tall, A_wide = rng.standard_normal((10, 3)), rng.standard_normal((3, 10))
     ad.jacobian(lambda x: A_tall @ x)(onp.ones(3))
-    assert calls["jvp"] == 3                            # n = 3 < m = 10: three JVPs
-    calls["jvp"] = 0
+    assert sweeps == ["jvp_fn"] * 3                     # n = 3 < m = 10: three forward sweeps
+    sweeps.clear()
     ad.jacobian(lambda x: A_wide @ x)(onp.ones(10))
-    assert calls["jvp"] == 0                            # n = 10 > m = 3: reverse
+    assert sweeps == ["vjp_fn"] * 3                     # n = 10 > m = 3: three reverse sweeps
 
 
 def test_jacobian_rejects_unknown_mode():
