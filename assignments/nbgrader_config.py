@@ -7,7 +7,7 @@ import sys
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
-                                    Execute, GetGrades, IgnorePattern, LimitOutput,
+                                    ClearOutput, Execute, GetGrades, IgnorePattern, LimitOutput,
                                     SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (injected by traitlets)
@@ -31,7 +31,6 @@ if os.path.isdir(os.path.join(_repo, "autodiff_core")):
 # --- course directory ---------------------------------------------------------------------------
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "autodiff"
-c.CourseDirectory.db_assignments = [dict(name="ps1_elementwise"), dict(name="ps2_matrices")]
 # Never copy text twins of notebooks (jupytext .py / .md, with solutions in them) or editor
 # leftovers from source/ into the release: source/ holds notebooks only.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",

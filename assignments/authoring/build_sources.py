@@ -83,7 +83,10 @@ out = log_vjp(np.ones(3), np.log(x), x)
 assert np.shape(out) == (3,), f"expected shape (3,), got {np.shape(out)}"
 assert np.allclose(out, [2.0, 1.0, 0.5]), f"log_vjp(1, log x, x) should be 1/x, got {out}"
 x0 = np.array([0.0])
-assert np.isposinf(log_vjp(np.ones(1), np.log(x0), x0)).all(), "at x = 0 the derivative is +inf"
+with np.errstate(divide="ignore"):
+    log_x0 = np.log(x0)  # -inf
+# your rule may warn "divide by zero" here: that is fine and costs no points
+assert np.isposinf(log_vjp(np.ones(1), log_x0, x0)).all(), "at x = 0 the derivative is +inf"
 """ + H("test_log_vjp_visible")),
         tests("test_log_vjp_hidden", 2, """
 # Hidden tests for log_vjp (2 points): random shapes, values from 1e-12 to 1e3, x = 0,
@@ -395,11 +398,11 @@ def svd_values_vjp(g, ans, W, **kwargs):
 """),
         tests("test_svd_values_vjp_visible", 1, """
 # Visible tests for svd_values_vjp (1 point)
-W = np.diag([3.0, 2.0, 1.0])
-out = svd_values_vjp(np.array([1.0, 1.0, 1.0]), np.linalg.svd(W, compute_uv=False), W,
+W = np.array([[3.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+out = svd_values_vjp(np.array([1.0, 1.0]), np.linalg.svd(W, compute_uv=False), W,
                      compute_uv=False)
-assert np.shape(out) == (3, 3), f"expected shape (3, 3), got {np.shape(out)}"
-assert np.allclose(out, np.eye(3)), f"the nuclear norm of a positive diagonal matrix has gradient I, got {out}"
+assert np.shape(out) == (3, 2), f"expected shape (3, 2) (the shape of W), got {np.shape(out)}"
+assert np.allclose(out, np.eye(3, 2)), f"the gradient of s1 + s2 here is U V^T = eye(3, 2), got {out}"
 """ + H("test_svd_values_vjp_visible")),
         tests("test_svd_values_vjp_hidden", 2, """
 # Hidden tests for svd_values_vjp (2 points)
