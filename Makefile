@@ -28,3 +28,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Student-facing copy of the repository (course, released assignments, core,
+# binder) for publishing as the public student repository that Binder builds.
+.PHONY: student-copy
+student-copy: $(STAMP)
+	$(PY) scripts/build_student_copy.py --out student-copy
