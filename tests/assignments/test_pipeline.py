@@ -367,7 +367,7 @@ def test_10c_feedback_shows_no_hidden_test_source(course):
     html = (course / "feedback" / "sign" / PS1 / f"{PS1}.html").read_text()
     hidden, _ = _hidden_texts(PS1)
     for text in ["BEGIN HIDDEN TESTS", "adgrade", "ADCOURSE_GRADING_DIR", "check_no_delegation",
-                 "CellGrader", "harness.py", "Traceback", *hidden]:
+                 "CellGrader", "harness.py", "most recent call last", "Cell In[", *hidden]:
         assert text not in html, f"feedback reveals {text!r}"
     # ... but says which test failed and why
     assert "Visible tests for log_jvp" in html

@@ -139,6 +139,18 @@ class CellGrader:
         emit_evidence(self.grade_id)
 
 
+def run_item(check, grade_id, ns):
+    """Run one cell's checks; an unexpected exception in them (a result the checks could not
+    even process) is reported as a failure of the cell, with its message only."""
+    try:
+        check(grade_id, ns)
+    except AssertionError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise GradingFailure(f"{grade_id}: the hidden tests could not process your answer: "
+                             f"{type(exc).__name__}: {exc}") from None
+
+
 def _plain(x):
     try:
         import autodiff_core as ad

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .harness import (CallCounter, CellGrader, check_no_delegation, patched, quiet, rng_for,
-                      student_function)
+                      run_item, student_function)
 
 
 def _engine():
@@ -289,4 +289,4 @@ for _hidden in (False, True):
 
 def grade(grade_id, ns):
     """Run the hidden checks of grade cell ``grade_id`` against the student's namespace ``ns``."""
-    _ITEMS[grade_id](grade_id, ns)
+    run_item(_ITEMS[grade_id], grade_id, ns)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .harness import (CallCounter, CellGrader, check_no_delegation, patched, quiet, rng_for,
-                      student_function)
+                      run_item, student_function)
 
 
 def _engine():
@@ -133,12 +133,11 @@ def _solve_fd(cg, fn, argnum):
         label = f"directional derivative, A 4x4 with cond ~ 5, b of shape {rhs}"
         out = cg.call(label, fn, g, np.linalg.solve(A, b), A, b)
         if out is not None:
-            try:
-                got = float(np.sum(np.asarray(ad_primal(out)) * E))
-            except (ValueError, TypeError) as exc:
-                cg.fail(f"[central finite differences] {label}: cannot pair the result with a "
-                        f"direction of shape {E.shape}: {exc}")
+            if np.shape(ad_primal(out)) != E.shape:
+                cg.fail(f"[central finite differences] {fn.__name__} returned the wrong shape "
+                        f"({label}): expected {E.shape}, got {np.shape(ad_primal(out))}")
                 continue
+            got = float(np.sum(np.asarray(ad_primal(out)) * E))
             cg.compare("central finite differences", label, got, fd, rtol=1e-5, atol=1e-7)
 
 
@@ -224,7 +223,10 @@ def _grade_svd_values(grade_id, ns, hidden):
               - np.sum(g * np.linalg.svd(W - h * E, compute_uv=False))) / (2 * h)
         label = "directional derivative of sum(g * s(W)), W 4x3"
         out = cg.call(label, fn, g, np.linalg.svd(W, compute_uv=False), W, compute_uv=False)
-        if out is not None:
+        if out is not None and cg.require(
+                np.shape(ad.primal(out)) == W.shape,
+                f"[central finite differences] {name} returned the wrong shape ({label}): "
+                f"expected {W.shape}, got {np.shape(ad.primal(out))}"):
             cg.compare("central finite differences", label,
                        float(np.sum(np.asarray(ad.primal(out)) * E)), fd, rtol=1e-5, atol=1e-7)
         # a loss through the student's rule
@@ -330,11 +332,11 @@ def _svd_fd(cg, fn, rng):
         label = f"directional derivative of a sign-invariant loss of U, s, V, W {m}x{n}"
         out = cg.call(label, fn, g, (U, s, Vt), W, full_matrices=False)
         if out is not None:
-            try:
-                got = float(np.sum(np.asarray(ad_primal(out)) * E))
-            except (ValueError, TypeError) as exc:
-                cg.fail(f"[central finite differences] {label}: {exc}")
+            if np.shape(ad_primal(out)) != E.shape:
+                cg.fail(f"[central finite differences] svd_vjp returned the wrong shape "
+                        f"({label}): expected {E.shape}, got {np.shape(ad_primal(out))}")
                 continue
+            got = float(np.sum(np.asarray(ad_primal(out)) * E))
             cg.compare("central finite differences", label, got, fd, rtol=1e-5, atol=1e-6)
 
 
@@ -456,4 +458,4 @@ for _hidden, _suffix in ((False, "visible"), (True, "hidden")):
 
 def grade(grade_id, ns):
     """Run the hidden checks of grade cell ``grade_id`` against the student's namespace ``ns``."""
-    _ITEMS[grade_id](grade_id, ns)
+    run_item(_ITEMS[grade_id], grade_id, ns)
