@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as onp
 
 from .reverse import check_shape
-from .tracer import Trace, Tracer, primal
+from .tracer import Trace, Tracer, primal, shape_of
 
 
 class Dual(Tracer):
@@ -41,15 +41,15 @@ def tangent_of(node, parent_tangents):
     pairs = [(i, t) for i, t in zip(node.argnums, parent_tangents) if t is not None]
     if not pairs:
         return None
-    t = node.prim.jvp_all([i for i, _ in pairs], [t for _, t in pairs], node.value, node.args,
+    t = node.prim.jvp_all([i for i, _ in pairs], [t for _, t in pairs], node.ans, node.args,
                           node.kwargs or {})
-    return t if isinstance(primal(node.value), tuple) else _broadcast(t, node.value)
+    return t if isinstance(primal(node.ans), tuple) else _broadcast(t, node.ans)
 
 
 def _broadcast(t, like):
     """Rules for broadcasting operations may return a tangent of an argument's smaller shape."""
-    shape = onp.shape(primal(like))
-    if onp.shape(primal(t)) == shape:
+    shape = shape_of(primal(like))
+    if shape_of(primal(t)) == shape:
         return t
     from .numpy import broadcast_to
     try:

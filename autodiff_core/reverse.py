@@ -6,36 +6,75 @@ in reverse topological order, starting from bar y = u.
 """
 from __future__ import annotations
 
+import numpy as onp
+
 from .tracer import Trace, Tracer, add_any, primal, shape_of
 
 
-class Node(Tracer):
-    """A traced value in a reverse trace: a graph node that remembers how it was made.
+class Node:
+    """One recorded step of the graph: ``ans = prim(*args, **kwargs)``.
 
-    ``parents`` are the nodes of the same trace among the arguments of ``prim``; ``argnums``
-    their positions; ``args`` all arguments with those nodes unwrapped.
+    ``parents`` are the nodes of the arguments at positions ``argnums``. To keep memory down, a
+    node keeps only what its primitive's rules read (``Primitive.save_ans`` / ``save_args``):
+    the rest is replaced by ``Shape`` stand-ins, so intermediates nobody needs are freed.
     """
 
-    __slots__ = ("prim", "args", "kwargs", "argnums", "parents")
+    __slots__ = ("prim", "args", "kwargs", "argnums", "parents", "ans")
 
-    def __init__(self, value, trace, prim=None, args=(), kwargs=None, argnums=(), parents=()):
-        self.value = value
-        self.trace = trace
+    def __init__(self, prim=None, args=(), kwargs=None, argnums=(), parents=(), ans=None):
         self.prim = prim
         self.args = args
         self.kwargs = kwargs
         self.argnums = argnums
         self.parents = parents
+        self.ans = ans
+
+
+class Shape:
+    """Stands in for an array when a rule needs only its shape."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, x):
+        self.shape = shape_of(x)
+
+
+def _shape_only(x):
+    if isinstance(x, Tracer) or (isinstance(x, onp.ndarray) and x.dtype.kind in "fc"):
+        return Shape(x)
+    return x
+
+
+class Boxed(Tracer):
+    """A traced value in a reverse trace: its value, and the graph node that made it."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, value, trace, node):
+        self.value = value
+        self.trace = trace
+        self.node = node
 
 
 class ReverseTrace(Trace):
-    __slots__ = ()
+    """Records a graph node for every primitive applied to its values."""
+
+    __slots__ = ("keep_all",)
+
+    def __init__(self, keep_all=False):
+        super().__init__()
+        self.keep_all = keep_all
 
     def process(self, prim, ans, args, values, argnums, kwargs):
-        return Node(ans, self, prim, values, kwargs, argnums, [args[i] for i in argnums])
+        parents = [args[i].node for i in argnums]
+        if self.keep_all:
+            return Boxed(ans, self, Node(prim, values, kwargs, argnums, parents, ans))
+        saved_args = values if prim.save_args else [_shape_only(v) for v in values]
+        saved_ans = ans if prim.save_ans else Shape(ans)
+        return Boxed(ans, self, Node(prim, saved_args, kwargs, argnums, parents, saved_ans))
 
     def input(self, value):
-        return Node(value, self)
+        return Boxed(value, self, Node(ans=value))
 
 
 def toposort(out):
@@ -75,7 +114,7 @@ def backward(out, cotangent, order=None):
         if g is None or node.prim is None:
             continue
         del adjoints[id(node)]
-        cts = node.prim.vjp_all(node.argnums, g, node.value, node.args, node.kwargs or {})
+        cts = node.prim.vjp_all(node.argnums, g, node.ans, node.args, node.kwargs or {})
         for i, parent, ct in zip(node.argnums, node.parents, cts):
             check_shape(node.prim, i, ct, node.args[i], "VJP")
             k = id(parent)

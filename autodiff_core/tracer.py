@@ -133,6 +133,10 @@ class Primitive:
         self.jvps = {}
         self.vjp_argnum = None  # optional rule(argnum, g, ans, *args) for any number of arguments
         self.jvp_argnum = None
+        # What reverse mode must keep for the rules: the result, the argument values (if not,
+        # only the shapes of float array arguments are kept). See ``saves``.
+        self.save_ans = True
+        self.save_args = True
         self.__doc__ = getattr(fun, "__doc__", None)
 
     def defvjp(self, *rules, argnums=None):
@@ -145,6 +149,15 @@ class Primitive:
         for i, rule in zip(argnums or itertools.count(), rules):
             if rule is not None:
                 self.jvps[i] = rule
+        return self
+
+    def saves(self, ans=True, args=True):
+        """Declare what the rules read: ``ans`` (the result) and ``args`` (argument values).
+
+        Rules that read only shapes of the float arguments (add, sum, reshape) or only the result
+        (exp, tanh) let reverse mode free the other intermediates after the forward pass.
+        """
+        self.save_ans, self.save_args = ans, args
         return self
 
     def vjp_rule(self, argnum=0):

@@ -35,9 +35,11 @@ class _Recording:
             _check_float(leaf, f"input {i} of {what}")
         trace = ReverseTrace()
         self.inputs = [trace.input(leaf) for leaf in self.leaves]
-        self.out = f(*self.rebuild(self.inputs))
-        self.is_ours = isinstance(self.out, Tracer) and self.out.trace is trace
-        self.out_value = self.out.value if self.is_ours else self.out
+        out = f(*self.rebuild(self.inputs))
+        self.is_ours = isinstance(out, Tracer) and out.trace is trace
+        self.out = out.node if self.is_ours else None
+        self.out_value = out.value if self.is_ours else out
+        self.inputs = [x.node for x in self.inputs]
         self._order = None
 
     def order(self):

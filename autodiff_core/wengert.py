@@ -37,17 +37,17 @@ class WengertNode:
 
 
 class _RecordingTrace(ReverseTrace):
-    """A reverse trace that also keeps its nodes in program order."""
+    """A reverse trace that keeps everything, and its nodes in program order."""
     __slots__ = ("nodes",)
 
     def __init__(self):
-        super().__init__()
+        super().__init__(keep_all=True)
         self.nodes = []
 
     def process(self, prim, ans, args, values, argnums, kwargs):
-        node = super().process(prim, ans, args, values, argnums, kwargs)
-        self.nodes.append(node)
-        return node
+        boxed = super().process(prim, ans, args, values, argnums, kwargs)
+        self.nodes.append(boxed.node)
+        return boxed
 
 
 def _fmt(x):
@@ -91,7 +91,7 @@ class WengertList:
             if node.op == "input" or node.adjoint is None:
                 continue
             rec = node._record
-            cts = rec.prim.vjp_all(rec.argnums, node.adjoint, rec.value, rec.args, rec.kwargs)
+            cts = rec.prim.vjp_all(rec.argnums, node.adjoint, rec.ans, rec.args, rec.kwargs or {})
             for p, ct in zip(node.parents, cts):
                 self.nodes[p].adjoint = add_any(self.nodes[p].adjoint, ct)
         for node in self.nodes:
@@ -189,6 +189,8 @@ def trace(f, *args):
     out = f(*inputs)
     if not (isinstance(out, Tracer) and out.trace is rt):
         raise ValueError("the traced function's output does not depend on its inputs")
+    out, values = out.node, [x.value for x in inputs]
+    inputs = [x.node for x in inputs]
     needed, stack = {id(out)}, [out]
     while stack:
         for p in stack.pop().parents:
@@ -198,7 +200,7 @@ def trace(f, *args):
     steps = [n for n in rt.nodes if id(n) in needed]
     index = {id(x): i for i, x in enumerate(inputs + steps)}
     names = _input_names(f, len(inputs)) + [f"v{k + 1}" for k in range(len(steps))]
-    nodes = [WengertNode(i, names[i], "input", (), names[i], x.value) for i, x in enumerate(inputs)]
+    nodes = [WengertNode(i, names[i], "input", (), names[i], v) for i, v in enumerate(values)]
     for k, rec in enumerate(steps):
         i = len(inputs) + k
         parents = tuple(index[id(p)] for p in rec.parents)
@@ -213,5 +215,5 @@ def trace(f, *args):
         else:
             extra = [f"{k}={v}" for k, v in (rec.kwargs or {}).items() if v is not None]
             expr = f"{names[i]} = {op}({', '.join(shown + extra)})"
-        nodes.append(WengertNode(i, names[i], op, parents, expr, rec.value, _record=rec))
+        nodes.append(WengertNode(i, names[i], op, parents, expr, rec.ans, _record=rec))
     return WengertList(nodes, index[id(out)])

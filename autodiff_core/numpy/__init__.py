@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from ..tracer import Tracer, primal
+from ..tracer import Tracer, primal, shape_of
 from . import linalg
 from ._wrap import TRACED, shape
 from .contractions import diag, dot, einsum, matmul, outer, trace, vdot
@@ -49,12 +49,12 @@ asarray = array
 def zeros_like(x, dtype=None):
     """Zeros of x's shape (a constant; x may be traced)."""
     p = primal(x)
-    return onp.zeros(onp.shape(p), dtype=dtype or onp.result_type(p, float))
+    return onp.zeros(shape_of(p), dtype=dtype or (p.dtype if isinstance(p, onp.ndarray) else float))
 
 
 def ones_like(x, dtype=None):
     p = primal(x)
-    return onp.ones(onp.shape(p), dtype=dtype or onp.result_type(p, float))
+    return onp.ones(shape_of(p), dtype=dtype or (p.dtype if isinstance(p, onp.ndarray) else float))
 
 
 def logsumexp(x, axis=None, keepdims=False):

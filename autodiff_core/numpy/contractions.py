@@ -52,7 +52,7 @@ def _matmul_vjp_b(g, ans, a, b):
     return reshape(unbroadcast(matmul(swapaxes(A, -1, -2), G), shape(B)), shape(b))
 
 
-matmul = primitive(onp.matmul, "d(A B) = dA B + A dB;  bar A = g B^T,  bar B = A^T g")
+matmul = primitive(onp.matmul, "d(A B) = dA B + A dB;  bar A = g B^T,  bar B = A^T g").saves(ans=False)
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
 matmul.defjvp(lambda t, ans, a, b: matmul(t, b),
               lambda t, ans, a, b: matmul(a, t))

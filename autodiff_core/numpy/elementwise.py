@@ -15,19 +15,19 @@ def _sigmoid(x):
     return 0.5 * (onp.tanh(0.5 * onp.asarray(x)) + 1.0)
 
 
-add = primitive(onp.add, "d(x + y) = dx + dy")
+add = primitive(onp.add, "d(x + y) = dx + dy").saves(ans=False, args=False)
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, shape(x)),
            lambda g, ans, x, y: unbroadcast(g, shape(y)))
 add.defjvp(lambda t, ans, x, y: t,
            lambda t, ans, x, y: t)
 
-subtract = primitive(onp.subtract, "d(x - y) = dx - dy")
+subtract = primitive(onp.subtract, "d(x - y) = dx - dy").saves(ans=False, args=False)
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, shape(x)),
                 lambda g, ans, x, y: unbroadcast(-g, shape(y)))
 subtract.defjvp(lambda t, ans, x, y: t,
                 lambda t, ans, x, y: -t)
 
-multiply = primitive(onp.multiply, "d(x y) = y dx + x dy")
+multiply = primitive(onp.multiply, "d(x y) = y dx + x dy").saves(ans=False)
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, shape(x)),
                 lambda g, ans, x, y: unbroadcast(x * g, shape(y)))
 multiply.defjvp(lambda t, ans, x, y: t * y,
@@ -46,7 +46,7 @@ power.defvjp(lambda g, ans, x, y: unbroadcast(g * y * x ** where(y != 0, y - 1, 
 power.defjvp(lambda t, ans, x, y: t * y * x ** where(y != 0, y - 1, 1.0),
              lambda t, ans, x, y: t * ans * log(where(x == 0, 1.0, x)))
 
-negative = primitive(onp.negative, "d(-x) = -dx")
+negative = primitive(onp.negative, "d(-x) = -dx").saves(ans=False, args=False)
 negative.defvjp(lambda g, ans, x: -g)
 negative.defjvp(lambda t, ans, x: -t)
 
@@ -55,11 +55,11 @@ absolute.defvjp(lambda g, ans, x: g * onp.sign(x))
 absolute.defjvp(lambda t, ans, x: t * onp.sign(x))
 abs = absolute
 
-exp = primitive(onp.exp, "d exp(x) = exp(x) dx")
+exp = primitive(onp.exp, "d exp(x) = exp(x) dx").saves(args=False)
 exp.defvjp(lambda g, ans, x: g * ans)
 exp.defjvp(lambda t, ans, x: t * ans)
 
-log = primitive(onp.log, "d log(x) = dx / x  (at x = 0: log = -inf, derivative +inf, NumPy warns)")
+log = primitive(onp.log, "d log(x) = dx / x  (at x = 0: log = -inf, derivative +inf, NumPy warns)").saves(ans=False)
 log.defvjp(lambda g, ans, x: g / x)
 log.defjvp(lambda t, ans, x: t / x)
 
@@ -67,7 +67,7 @@ log1p = primitive(onp.log1p, "d log(1 + x) = dx / (1 + x)")
 log1p.defvjp(lambda g, ans, x: g / (1.0 + x))
 log1p.defjvp(lambda t, ans, x: t / (1.0 + x))
 
-sqrt = primitive(onp.sqrt, "d sqrt(x) = dx / (2 sqrt(x))  (at x = 0: +inf, the one-sided derivative)")
+sqrt = primitive(onp.sqrt, "d sqrt(x) = dx / (2 sqrt(x))  (at x = 0: +inf, the one-sided derivative)").saves(args=False)
 sqrt.defvjp(lambda g, ans, x: g / (2.0 * ans))
 sqrt.defjvp(lambda t, ans, x: t / (2.0 * ans))
 
@@ -87,7 +87,7 @@ tan = primitive(onp.tan, "d tan(x) = (1 + tan(x)^2) dx")
 tan.defvjp(lambda g, ans, x: g * (1.0 + ans * ans))
 tan.defjvp(lambda t, ans, x: t * (1.0 + ans * ans))
 
-tanh = primitive(onp.tanh, "d tanh(x) = (1 - tanh(x)^2) dx")
+tanh = primitive(onp.tanh, "d tanh(x) = (1 - tanh(x)^2) dx").saves(args=False)
 tanh.defvjp(lambda g, ans, x: g * (1.0 - ans * ans))
 tanh.defjvp(lambda t, ans, x: t * (1.0 - ans * ans))
 
@@ -103,7 +103,7 @@ arctan = primitive(onp.arctan, "d arctan(x) = dx / (1 + x^2)")
 arctan.defvjp(lambda g, ans, x: g / (1.0 + x * x))
 arctan.defjvp(lambda t, ans, x: t / (1.0 + x * x))
 
-sigmoid = primitive(_sigmoid, "d sigma(x) = sigma(x) (1 - sigma(x)) dx", name="sigmoid")
+sigmoid = primitive(_sigmoid, "d sigma(x) = sigma(x) (1 - sigma(x)) dx", name="sigmoid").saves(args=False)
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1.0 - ans))
 sigmoid.defjvp(lambda t, ans, x: t * ans * (1.0 - ans))
 expit = sigmoid

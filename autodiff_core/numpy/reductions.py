@@ -33,11 +33,11 @@ def _count(x, axis):
     return int(onp.prod([xs[i] for i in _axes(axis, len(xs))]))
 
 
-sum = primitive(onp.sum, "d sum(x) = sum(dx); its adjoint copies g along the summed axes")
+sum = primitive(onp.sum, "d sum(x) = sum(dx); its adjoint copies g along the summed axes").saves(ans=False, args=False)
 sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
 sum.defjvp(lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims))
 
-mean = primitive(onp.mean, "d mean(x) = mean(dx) = sum(dx) / n")
+mean = primitive(onp.mean, "d mean(x) = mean(dx) = sum(dx) / n").saves(ans=False, args=False)
 mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims) / _count(x, axis))
 mean.defjvp(lambda t, ans, x, axis=None, keepdims=False: mean(t, axis=axis, keepdims=keepdims))
 

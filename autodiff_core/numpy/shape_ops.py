@@ -14,6 +14,7 @@ def _reshape(x, newshape):
 
 
 reshape = primitive(_reshape, "d reshape(x) = reshape(dx); adjoint: reshape g back", name="reshape")
+reshape.saves(ans=False, args=False)
 reshape.defvjp(lambda g, ans, x, newshape: reshape(g, shape(x)))
 reshape.defjvp(lambda t, ans, x, newshape: reshape(t, newshape))
 
@@ -28,7 +29,7 @@ def _transpose(x, axes=None):
 
 
 transpose = primitive(_transpose, "d transpose(x) = transpose(dx); adjoint: the inverse permutation",
-                      name="transpose")
+                      name="transpose").saves(ans=False, args=False)
 transpose.defvjp(lambda g, ans, x, axes=None:
                  transpose(g, None if axes is None else tuple(onp.argsort(axes))))
 transpose.defjvp(lambda t, ans, x, axes=None: transpose(t, axes))
@@ -72,7 +73,7 @@ def squeeze(x, axis=None):
 
 
 broadcast_to = primitive(onp.broadcast_to, "d broadcast_to(x) = broadcast_to(dx); adjoint: sum g "
-                                           "over the broadcast axes")
+                                           "over the broadcast axes").saves(ans=False, args=False)
 broadcast_to.defvjp(lambda g, ans, x, shape_: unbroadcast(g, shape(x)))
 broadcast_to.defjvp(lambda t, ans, x, shape_: broadcast_to(t, shape_))
 
@@ -89,6 +90,7 @@ def _scatter_add(g, index, x_shape):
 
 
 getitem = primitive(_getitem, "d x[i] = dx[i]; adjoint: scatter-add g into zeros at i", name="getitem")
+getitem.saves(ans=False, args=False)
 scatter_add = primitive(_scatter_add, "linear in g: its adjoint gathers g[i]", name="scatter_add")
 getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index, shape(x)))
 getitem.defjvp(lambda t, ans, x, index: getitem(t, index))

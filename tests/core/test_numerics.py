@@ -59,3 +59,14 @@ def test_check_grads_passes_correct_rules_and_catches_wrong_ones():
     ad.check_grads(wrong_second, x, order=1)
     with pytest.raises(AssertionError, match="order 1"):
         ad.check_grads(wrong_second, x, order=2)
+
+
+def test_forward_difference_gradient_costs_d_plus_one_evaluations():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return onp.sum(x ** 2)
+    g = ad.numerical_grad(f, onp.ones(5), h=1e-7, method="forward")
+    assert len(calls) == 6
+    onp.testing.assert_allclose(g, 2 * onp.ones(5), rtol=1e-5)
