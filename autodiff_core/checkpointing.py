@@ -11,27 +11,18 @@ import functools
 import math
 
 from .tracer import Primitive
-from .transforms import jvp, vjp
-
-
-def _fix(f, args, argnums, kwargs):
-    def g(*chosen):
-        full = list(args)
-        for i, x in zip(argnums, chosen):
-            full[i] = x
-        return f(*full, **kwargs)
-    return g
+from .transforms import _partial, jvp, vjp
 
 
 class Checkpointed(Primitive):
     """A function treated as a primitive: its VJP and JVP re-run it under the transforms."""
 
     def vjp_all(self, argnums, g, ans, args, kwargs):
-        _, vjp_fn = vjp(_fix(self.fun, args, argnums, kwargs), *[args[i] for i in argnums])
+        _, vjp_fn = vjp(_partial(self.fun, args, argnums, kwargs), *[args[i] for i in argnums])
         return list(vjp_fn(g))
 
     def jvp_all(self, argnums, tangents, ans, args, kwargs):
-        return jvp(_fix(self.fun, args, argnums, kwargs), [args[i] for i in argnums], tangents)[1]
+        return jvp(_partial(self.fun, args, argnums, kwargs), [args[i] for i in argnums], tangents)[1]
 
 
 def checkpoint(f):

@@ -92,13 +92,13 @@ def _argnums_tuple(argnums):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
-def _partial(f, args, argnums):
+def _partial(f, args, argnums, kwargs=None):
     """f as a function of the arguments ``argnums`` only, the others held fixed."""
     def g(*chosen):
         full = list(args)
         for i, x in zip(argnums, chosen):
             full[i] = x
-        return f(*full)
+        return f(*full, **(kwargs or {}))
     return g
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from ..tracer import Tracer, primal, shape_of
+from ..tracer import Primitive, Tracer, primal, shape_of
 from . import linalg
 from ._wrap import TRACED, shape
 from .contractions import diag, dot, einsum, matmul, outer, trace, vdot
@@ -116,7 +116,7 @@ def _compare(op):
 
 
 def _item(self, index):
-    if isinstance(self.value, tuple) or isinstance(primal(self), tuple):
+    if isinstance(primal(self), tuple):          # the result of svd or slogdet
         return _tuple_item(self, index)
     if isinstance(index, Tracer):
         raise TypeError("a traced value cannot be used as an index; use ad.primal(i) for a constant")
@@ -134,8 +134,6 @@ def _tuple_getitem(t, i):
 def _tuple_vjp(g, ans, t, i):
     return tuple(g if j == i else None for j in range(len(primal(t))))
 
-
-from ..tracer import Primitive  # noqa: E402
 
 _tuple_item = Primitive(_tuple_getitem, "tuple_item")
 _tuple_item.defvjp(_tuple_vjp)
