@@ -71,7 +71,9 @@ def wait_current(page, path: str) -> None:
 
 
 def open_document(page, path: str) -> None:
-    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", path)
+    # (the command resolves to the widget, which cannot cross to Python: return nothing)
+    page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+                  path)
     wait_current(page, path)
 
 
@@ -115,7 +117,7 @@ def test_course_index_lecture_and_validate_in_chromium(jupyter_server, page):
     lecture = first_lecture(server.root).relative_to(server.root).as_posix()
     open_document(page, lecture)
     wait_kernel_idle(page)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(
         """() => { const w = window.jupyterapp.shell.currentWidget;
                const cells = w.content.widgets.filter(c => c.model.type === 'code'

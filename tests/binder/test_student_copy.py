@@ -85,9 +85,22 @@ def sources() -> list[Path]:
     return notebooks
 
 
+def published_lines() -> set[str]:
+    """Lines of the material that is published as it is (lectures, engine)."""
+    lines = set()
+    for folder in ("course", "autodiff_core"):
+        for path, text in text_files(SOURCE_REPO / folder):
+            if path.suffix == ".ipynb":
+                text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+            lines.update(line.strip() for line in text.splitlines())
+    return lines
+
+
 @pytest.fixture(scope="module")
 def secrets(sources) -> set[str]:
-    secret, public = set(), set()
+    # a line of a solution that a lecture also shows (a worked example the
+    # assignment builds on) is public anyway and not a leak
+    secret, public = set(), published_lines()
     for nb in sources:
         s, p = secret_and_public_lines(nb)
         secret |= s
