@@ -87,7 +87,8 @@ def wait_kernel_idle(page, timeout=120_000) -> None:
     )
 
 
-def test_course_index_lecture_and_validate_in_chromium(jupyter_server, page):
+# `page` first: a missing browser is reported before the server environment is built
+def test_course_index_lecture_and_validate_in_chromium(page, jupyter_server):
     server = jupyter_server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 

@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from binder_support import REPO
+from binder_support import REPO, require
 
 BINDER = REPO / "binder"
 
@@ -146,3 +146,12 @@ def test_postbuild_student_layout_steps(tmp_path):
     assert (exchange / course / "outbound" / "ps1" / "ps1.ipynb").is_file()
     lab = (prefix / "etc" / "jupyter" / "jupyter_lab_config.json").read_text()
     assert "/lab/tree/course/index.ipynb" in lab
+
+
+@pytest.mark.parametrize("ci, outcome", [("", "skip"), ("0", "skip"), ("true", "fail"), ("1", "fail")])
+def test_missing_prerequisite_skips_locally_and_fails_under_ci(monkeypatch, ci, outcome):
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.skip.Exception if outcome == "skip" else pytest.fail.Exception
+    with pytest.raises(expected, match="chromium"):
+        require(False, "/usr/bin/chromium not found")
+    require(True, "present: no effect")
