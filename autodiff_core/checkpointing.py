@@ -10,12 +10,28 @@ from __future__ import annotations
 import functools
 import math
 
-from .tracer import Primitive
+from .tracer import Primitive, Tracer
 from .transforms import _partial, jvp, vjp
 
 
 class Checkpointed(Primitive):
-    """A function treated as a primitive: its VJP and JVP re-run it under the transforms."""
+    """A function treated as a primitive: its VJP and JVP re-run it under the transforms.
+
+    Everything f depends on that is being differentiated must come in as an argument: a traced
+    value captured by closure would be invisible to the recomputation, so it raises.
+    """
+
+    def __call__(self, *args, **kwargs):
+        if any(isinstance(a, Tracer) for a in args):
+            return super().__call__(*args, **kwargs)
+        out = self.fun(*args, **kwargs)
+        if any(isinstance(o, Tracer) for o in (out if isinstance(out, (tuple, list)) else (out,))):
+            raise ValueError(
+                f"{self.name} uses a traced value that is not one of its arguments (a variable "
+                "being differentiated, captured by closure), so recomputing it in the backward "
+                "pass could not give that variable's gradient. Pass such values as arguments: "
+                "ad.checkpoint(lambda h, W: np.tanh(h @ W))(h, W).")
+        return out
 
     def vjp_all(self, argnums, g, ans, args, kwargs):
         _, vjp_fn = vjp(_partial(self.fun, args, argnums, kwargs), *[args[i] for i in argnums])
@@ -42,6 +58,9 @@ def _compose(layers):
 
 def checkpoint_sequential(layers, segments=None):
     """Compose ``layers`` (one-argument functions), checkpointing runs of them.
+
+    Layers must not close over values being differentiated (e.g. trainable weights); for those,
+    write the runs as ``ad.checkpoint(run)(h, *weights)``.
 
     The N layers are cut into ``segments`` runs (default round(sqrt(N))); every run but the last
     is checkpointed (the last is used by the backward pass right away, so storing it costs nothing

@@ -91,3 +91,22 @@ def test_checkpointing_memory_grows_like_sqrt_n():
 def test_checkpoint_sequential_rejects_empty():
     with pytest.raises(ValueError, match="at least one layer"):
         ad.checkpoint_sequential([])
+
+
+def test_checkpoint_over_a_closure_of_a_traced_value_raises_clearly():
+    """A weight captured by closure would get no gradient from the recomputation: refuse it."""
+    x, W0 = onp.ones((2, 2)), onp.eye(2) * 0.5
+
+    def loss(W1, W2):
+        h = ad.checkpoint(lambda h: np.tanh(h @ W1))(x)
+        h = ad.checkpoint(lambda h: np.tanh(h @ W2))(h)
+        return np.sum(h)
+    with pytest.raises(ValueError, match="Pass such values as arguments"):
+        ad.grad(loss, argnums=(0, 1))(W0, W0)
+
+    def loss_args(W1, W2):
+        block = ad.checkpoint(lambda h, W: np.tanh(h @ W))
+        return np.sum(block(block(x, W1), W2))
+    ref = lambda W1, W2: np.sum(np.tanh(np.tanh(x @ W1) @ W2))
+    for a, b in zip(ad.grad(loss_args, argnums=(0, 1))(W0, W0), ad.grad(ref, argnums=(0, 1))(W0, W0)):
+        onp.testing.assert_allclose(a, b, rtol=1e-12)
