@@ -404,3 +404,43 @@ get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
         nbs.assert_exact_losses(got, PS1, set(nbs.test_cells(PS1)))
     msg = nbs.cell_errors(nbs.autograded(course, "transformer", PS1), "test_plugin_hidden")
     assert "GradingIntegrityError" in msg
+
+
+# ---- the instructor workflow: one make target each ---------------------------------------------
+
+
+def test_instructor_make_targets(tmp_path):
+    """make release / autograde / feedback / grades, as documented in the README."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(nbs.REPO / "Makefile", repo / "Makefile")
+    root = nbs.copy_course(repo)
+    venv = str(nbs.BIN.parent)
+
+    def make(target):
+        # -o: use the existing virtual environment as it is (do not re-install it)
+        return subprocess.run(["make", "-s", f"VENV={venv}", "-o", f"{venv}/.installed", target],
+                               cwd=repo, env=nbs.env(), capture_output=True, text=True,
+                               timeout=600)
+
+    assert make("release").returncode == 0
+    for a in nbs.ASSIGNMENTS:
+        assert (root / "release" / a / f"{a}.ipynb").exists()
+    nbs.submit(root, "alice", PS1)
+    nbs.submit(root, "bob", PS1, blank=True)
+    proc = make("autograde")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no submissions of ps2_matrices" in proc.stdout
+    assert make("feedback").returncode == 0
+    for student in ("alice", "bob"):
+        assert (root / "feedback" / student / PS1 / f"{PS1}.html").exists()
+    assert make("grades").returncode == 0
+    rows = (root / "grades.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    table = {(r.split(",")[0], r.split(",")[header.index("student_id")]): r.split(",") for r in rows[1:]}
+    alice = table[(PS1, "alice")]
+    assert float(alice[header.index("score")]) == 16.0     # manual derivation not graded yet
+    assert float(alice[header.index("max_score")]) == 19.0
+    assert float(table[(PS1, "bob")][header.index("score")]) == 0.0

@@ -8,12 +8,13 @@ Design
   one ``AssertionError`` listing them at the end. Only if nothing failed does it emit the evidence
   record that :class:`nbgrader_hooks.RequireTestEvidence` looks for.
 * :class:`DelegationGuard` runs a student function while watching for calls into HIPS autograd or
-  into the engine's own reference rule for the primitive being graded. Three independent traps:
+  into the engine's own reference rule for the primitive being graded. Independent traps:
   a profiler hook (``sys.setprofile``) that sees every Python-level call, whatever name or alias
   the student reached the function through; the engine's rules replaced, for the duration, by
   recording wrappers (``ad.override_rules``); and ``autograd`` modules in ``sys.modules``
-  replaced by recording proxies (a fresh ``import autograd`` inside the student's function is
-  seen even if nothing gets called). A hit is recorded, not raised, so a ``try/except`` in the
+  replaced by recording proxies, with ``import`` statements naming autograd recorded too (a
+  fresh ``import autograd`` inside the student's function is seen even if nothing gets
+  called). A hit is recorded, not raised, so a ``try/except`` in the
   student's code cannot hide it.
 * :func:`check_execution_hooks` looks for IPython input/AST transformers, event callbacks,
   custom exception handlers or patched ``run_cell`` installed by the submission.
@@ -331,6 +332,16 @@ class DelegationGuard:
         for k, mod in saved.items():
             sys.modules[k] = _TrapModule(k, mod, self._hit)
         st.callback(sys.modules.update, saved)
+        # ... and an import statement naming autograd, run by the student's code, is recorded
+        import builtins
+        real_import = builtins.__import__
+
+        def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+            if level == 0 and (name == "autograd" or name.startswith("autograd.")):
+                self._hit(f"HIPS autograd (import {name})")
+            return real_import(name, globals, locals, fromlist, level)
+        builtins.__import__ = recording_import
+        st.callback(setattr, builtins, "__import__", real_import)
         # 3. profiler
         previous = sys.getprofile()
         hook = self._profile  # one bound-method object, compared by identity below

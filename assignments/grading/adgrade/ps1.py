@@ -222,7 +222,18 @@ def _grade_walkthrough(grade_id, ns, hidden):
             cg.compare("value of L", label, vals[0], val)
             cg.compare("engine ad.grad", label, vals[1:], d_engine)
             cg.compare("autograd", label, vals[1:], d_autograd)
+            if hidden:
+                cg.compare("central finite differences", label, vals[1:], _fd_L(w1, w2),
+                           rtol=1e-6, atol=1e-8)
     cg.finish()
+
+
+def _fd_L(w1, w2, h=1e-6):
+    def L(a, b):
+        v = b * np.log(a)
+        return v + np.sqrt(v)
+    return np.array([(L(w1 + h, w2) - L(w1 - h, w2)) / (2 * h),
+                     (L(w1, w2 + h) - L(w1, w2 - h)) / (2 * h)])
 
 
 def _grade_plugin(grade_id, ns, hidden):
@@ -255,6 +266,9 @@ def _grade_plugin(grade_id, ns, hidden):
             _, d_engine, d_autograd = _oracles(w1, w2)
             cg.compare("engine ad.grad", label, vals, d_engine)
             cg.compare("autograd", label, vals, d_autograd)
+            if hidden:
+                cg.compare("central finite differences", label, vals, _fd_L(w1, w2),
+                           rtol=1e-6, atol=1e-8)
     if t_outs is not None:
         it = iter(t_outs)
         for w1, w2 in points:

@@ -399,7 +399,19 @@ def _grade_lsq(grade_id, ns, hidden):
             for i, what in enumerate(("dL/dA", "dL/db")):
                 cg.compare("engine ad.grad", f"{what}, {label}", out[i], ref[i], rtol=1e-7, atol=1e-10)
                 cg.compare("autograd", f"{what}, {label}", out[i], ag[i], rtol=1e-7, atol=1e-10)
+            if hidden:
+                E, e = rng.standard_normal(A.shape), rng.standard_normal(b.shape)
+                fd = _directional_fd(lambda t: _lsq_loss(A + t * E, b + t * e, y, np), 1e-6)
+                if np.shape(ad.primal(out[0])) == A.shape and np.shape(ad.primal(out[1])) == b.shape:
+                    got = float(np.sum(np.asarray(ad.primal(out[0])) * E)
+                                + np.sum(np.asarray(ad.primal(out[1])) * e))
+                    cg.compare("central finite differences", f"directional derivative, {label}",
+                               got, fd, rtol=1e-5, atol=1e-7)
     cg.finish()
+
+
+def _directional_fd(f, h):
+    return (f(h) - f(-h)) / (2 * h)
 
 
 def _low_rank_objective(W, X, Y, lam, lib):
@@ -440,6 +452,11 @@ def _grade_low_rank(grade_id, ns, hidden):
             cg.compare("autograd", label, out, ag, rtol=1e-7, atol=1e-10)
             cg.compare("closed form 2 X^T (XW - Y) + lam U V^T", label, out, analytic,
                        rtol=1e-7, atol=1e-10)
+            if hidden and np.shape(ad.primal(out)) == W.shape:
+                E = rng.standard_normal(W.shape)
+                fd = _directional_fd(lambda t: _low_rank_objective(W + t * E, X, Y, lam, np), 1e-6)
+                cg.compare("central finite differences", f"directional derivative, {label}",
+                           float(np.sum(np.asarray(ad.primal(out)) * E)), fd, rtol=1e-5, atol=1e-7)
     cg.finish()
 
 
