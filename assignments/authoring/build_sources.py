@@ -172,6 +172,13 @@ Write `walkthrough(w1, w2)` returning `(L, dL_dw1, dL_dw2)`: run the forward swe
 reverse sweep from $\\bar L = 1$, **calling your `log_vjp` and `sqrt_vjp`** for the two nodes
 $v_1$ and $v_3$ (the products and the sum you differentiate by hand). Do not call `ad.grad`
 here. The tests use $w_1 > 1$, $w_2 > 0$ with $w_2 \\log w_1 \\ge 10^{-3}$.
+
+The cell below defines $L$ with the engine's traced operations (used by the tests and in part 5).
+"""),
+        code("""
+def L(w1, w2):
+    v = w2 * anp.log(w1)
+    return v + anp.sqrt(v)
 """),
         solution("walkthrough", """
 def walkthrough(w1, w2):
@@ -192,10 +199,6 @@ def walkthrough(w1, w2):
 """),
         tests("test_walkthrough_visible", 1, """
 # Visible tests for walkthrough (1 point): compare with the engine's ad.grad
-def L(w1, w2):
-    v = w2 * anp.log(w1)
-    return v + anp.sqrt(v)
-
 val, d1, d2 = walkthrough(2.0, 3.0)
 ref1, ref2 = ad.grad(L, argnums=(0, 1))(2.0, 3.0)
 assert np.isclose(val, L(2.0, 3.0)), f"L(2, 3) = {L(2.0, 3.0)}, got {val}"
