@@ -45,8 +45,9 @@ def _summary(a, limit=6):
     flat = a.ravel()
     with np.printoptions(precision=4, suppress=False, threshold=limit, edgeitems=3):
         if flat.size <= limit:
-            return np.array2string(a, separator=", ").replace("\n", "")
-        return f"array of shape {a.shape}, first values {np.array2string(flat[:limit], separator=', ')}"
+            return np.array2string(a, separator=", ", max_line_width=10**6).replace("\n", "")
+        first = np.array2string(flat[:limit], separator=", ", max_line_width=10**6)
+        return f"array of shape {a.shape}, first values {first}"
 
 
 def describe(**inputs):
@@ -113,7 +114,7 @@ class CellGrader:
             scale = float(np.max(np.abs(exp_a[np.isfinite(exp_a)]), initial=0.0))
             self.fail(
                 f"[{oracle}] {self.item} disagrees with {oracle} ({label}): max abs error "
-                f"{max_err:.3g} (relative to max |expected| {scale:.3g}: "
+                f"{max_err:.3g} (max |expected| {scale:.3g}, relative error "
                 f"{max_err / scale if scale else float('nan'):.3g}; rtol {rtol:g}), "
                 f"{int(bad.sum())} of {bad.size} entries off; expected {_summary(exp_a)}, "
                 f"got {_summary(got_a)}")
