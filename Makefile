@@ -34,3 +34,33 @@ clean:
 .PHONY: student-copy
 student-copy: $(STAMP)
 	$(PY) scripts/build_student_copy.py --out student-copy
+
+# ---- nbgrader assignments (course root: assignments/; see the README section "Assignments") ----
+# make release     student versions of every assignment  -> assignments/release/<assignment>/
+# make autograde   grade assignments/submitted/<student>/<assignment>/ -> gradebook + autograded/
+# make feedback    feedback HTML (no hidden-test source)  -> assignments/feedback/<student>/...
+# make grades      export the gradebook                   -> assignments/grades.csv
+ASSIGNMENTS ?= ps1_elementwise ps2_matrices
+NBGRADER     = cd assignments && PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $(VENV))/bin/nbgrader"
+
+.PHONY: release autograde feedback grades
+
+release: $(STAMP)
+	@set -e; for a in $(ASSIGNMENTS); do ($(NBGRADER) generate_assignment $$a --force); done
+
+autograde: $(STAMP)
+	@status=0; for a in $(ASSIGNMENTS); do \
+	  if ls -d assignments/submitted/*/$$a >/dev/null 2>&1; then \
+	    ($(NBGRADER) autograde $$a --force) || status=1; \
+	  else echo "autograde: no submissions of $$a in assignments/submitted/"; fi; \
+	done; exit $$status
+
+feedback: $(STAMP)
+	@status=0; for a in $(ASSIGNMENTS); do \
+	  if ls -d assignments/autograded/*/$$a >/dev/null 2>&1; then \
+	    ($(NBGRADER) generate_feedback $$a --force) || status=1; \
+	  else echo "feedback: nothing autograded for $$a"; fi; \
+	done; exit $$status
+
+grades: $(STAMP)
+	$(NBGRADER) export
