@@ -110,9 +110,16 @@ def test_course_index_lecture_and_validate_in_chromium(page, jupyter_server):
         assert not state[pid][1], f"{pid} is active for students: {state}"
     page.get_by_text("Nbgrader", exact=True).click()
     items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
-    page.keyboard.press("Escape")
     assert "Assignment List" in items, items
     assert not {"Formgrader", "Course List"} & set(items), items
+
+    # --- the Assignment List shows the released problem sets ---------------
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    lists = page.locator("#released_assignments_list, #fetched_assignments_list")
+    release = server.root / "assignments" / "release"
+    for aid in sorted(p.name for p in release.iterdir() if p.is_dir()):
+        lists.get_by_text(aid).first.wait_for(state="visible")
+    page.screenshot(path=str(ARTIFACTS / "binder_assignment_list.png"))
 
     # --- a lecture notebook, run top to bottom ------------------------------
     lecture = first_lecture(server.root).relative_to(server.root).as_posix()
@@ -140,7 +147,6 @@ def test_course_index_lecture_and_validate_in_chromium(page, jupyter_server):
     assert shot.stat().st_size > 10_000
 
     # --- a blank assignment, validated with nbgrader's button --------------
-    release = server.root / "assignments" / "release"
     notebooks = sorted(release.glob("*/*.ipynb"))
     assert notebooks, "no released assignment notebooks in the student copy"
     assignment = notebooks[0].relative_to(server.root).as_posix()
