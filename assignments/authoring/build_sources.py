@@ -83,10 +83,9 @@ out = log_vjp(np.ones(3), np.log(x), x)
 assert np.shape(out) == (3,), f"expected shape (3,), got {np.shape(out)}"
 assert np.allclose(out, [2.0, 1.0, 0.5]), f"log_vjp(1, log x, x) should be 1/x, got {out}"
 x0 = np.array([0.0])
-with np.errstate(divide="ignore"):
-    log_x0 = np.log(x0)  # -inf
-# your rule may warn "divide by zero" here: that is fine and costs no points
-assert np.isposinf(log_vjp(np.ones(1), log_x0, x0)).all(), "at x = 0 the derivative is +inf"
+with np.errstate(divide="ignore", invalid="ignore"):  # (a NumPy warning would cost nothing)
+    out0 = log_vjp(np.ones(1), np.log(x0), x0)
+assert np.isposinf(out0).all(), f"at x = 0 the derivative is +inf, got {out0}"
 """ + H("test_log_vjp_visible")),
         tests("test_log_vjp_hidden", 2, """
 # Hidden tests for log_vjp (2 points): random shapes, values from 1e-12 to 1e3, x = 0,

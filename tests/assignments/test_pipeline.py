@@ -125,13 +125,9 @@ def test_2_reference_solution_scores_full_marks(course):
 VALIDATE = """
 import json, sys
 from traitlets.config.loader import PyFileConfigLoader
-from nbgrader.preprocessors import ClearOutput, Execute, IgnorePattern
 from nbgrader.validator import Validator
 cfg = PyFileConfigLoader("nbgrader_config.py", path=".").load_config()
-validator = Validator(config=cfg)
-# Validator.preprocessors is not a config option; like autograding, ignore warnings on stderr
-validator.preprocessors = [ClearOutput, Execute, IgnorePattern]
-print(json.dumps(validator.validate(sys.argv[1])))
+print(json.dumps(Validator(config=cfg).validate(sys.argv[1])))
 """
 
 
