@@ -32,8 +32,9 @@ clean:
 # Student-facing copy of the repository (course, released assignments, core,
 # binder) for publishing as the public student repository that Binder builds.
 .PHONY: student-copy
+#   make student-copy BINDER_REPO=owner/name   also points the student README's Binder badge there
 student-copy: $(STAMP)
-	$(PY) scripts/build_student_copy.py --out student-copy
+	$(PY) scripts/build_student_copy.py --out student-copy $(if $(BINDER_REPO),--binder-repo $(BINDER_REPO))
 
 # ---- nbgrader assignments (course root: assignments/; see the README section "Assignments") ----
 # make release     student versions of every assignment  -> assignments/release/<assignment>/

@@ -60,11 +60,8 @@ COURSE_ROOT_IGNORE = shutil.ignore_patterns(
 STUDENT_README = """\
 # Automatic differentiation: an open course (student copy)
 
-[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/REPO-student/HEAD?urlpath=lab/tree/course/index.ipynb)
-
-> `OWNER/REPO-student` is a placeholder: the instructor replaces it with the
-> address of this student repository when publishing it.
-
+[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{binder_repo}/HEAD?urlpath=lab/tree/course/index.ipynb)
+{placeholder_note}
 This is the student-facing copy of the course: lecture notebooks in `course/`
 (start at `course/index.ipynb`), the `autodiff_core` engine they use, and the
 problem sets in `assignments/release/`.
@@ -85,7 +82,7 @@ With Python 3.11 (3.10 or newer works):
 ```bash
 python3 -m venv .venv
 .venv/bin/pip install -r binder/requirements.txt   # the pinned versions Binder uses
-bash -c 'PATH=.venv/bin:$PATH binder/postBuild'    # optional: student nbgrader set-up
+PATH="$PWD/.venv/bin:$PATH" bash binder/postBuild  # optional: student nbgrader set-up
 .venv/bin/jupyter lab course/index.ipynb
 ```
 """
@@ -174,7 +171,15 @@ def prepare_out(out: Path, repo: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def build(repo: Path, out: Path) -> list[str]:
+PLACEHOLDER = "OWNER/REPO-student"
+PLACEHOLDER_NOTE = """
+> `OWNER/REPO-student` is a placeholder: the instructor replaces it with the
+> address of this student repository when publishing it
+> (`make student-copy BINDER_REPO=owner/name` fills it in).
+"""
+
+
+def build(repo: Path, out: Path, binder_repo: str = PLACEHOLDER) -> list[str]:
     repo = repo.resolve()
     prepare_out(out, repo)
     (out / MARKER_FILE).write_text("made by scripts/build_student_copy.py; rebuilt on every run\n")
@@ -188,7 +193,8 @@ def build(repo: Path, out: Path) -> list[str]:
         shutil.copy2(repo / name, out / name)
     for lic in repo.glob("LICEN[CS]E*"):
         shutil.copy2(lic, out / lic.name)
-    (out / "README.md").write_text(STUDENT_README)
+    note = PLACEHOLDER_NOTE if binder_repo == PLACEHOLDER else ""
+    (out / "README.md").write_text(STUDENT_README.format(binder_repo=binder_repo, placeholder_note=note))
     (out / ".gitignore").write_text(
         ".venv/\n__pycache__/\n*.pyc\n.ipynb_checkpoints/\n*.egg-info/\n"
     )
@@ -215,9 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, default=REPO, help="instructor repository (default: this one)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/student-copy)")
+    parser.add_argument("--binder-repo", default=PLACEHOLDER,
+                        help="owner/name of the public student repository, for the Binder badge "
+                             f"(default: the placeholder {PLACEHOLDER})")
     args = parser.parse_args(argv)
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", args.binder_repo):
+        parser.error(f"--binder-repo should read owner/name, not {args.binder_repo!r}")
     out = args.out if args.out is not None else args.repo / "student-copy"
-    ids = build(args.repo, out)
+    ids = build(args.repo, out, args.binder_repo)
     print(f"student copy written to {out.resolve()}")
     print(f"released assignments: {', '.join(ids) if ids else '(none: no assignments/source)'}")
     return 0
