@@ -18,6 +18,11 @@ sys.path.insert(0, GRADING)
 from nbgrader_hooks import HideTestTracebacks, RequireTestEvidence  # noqa: E402
 
 # --- environment inherited by the grading kernels -----------------------------------------------
+# nbgrader runs the `alembic` command from PATH to check the gradebook: make the tools of the
+# Python running nbgrader (the course's .venv/bin) findable even if the venv is not activated.
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join(p for p in (_bin, os.environ.get("PATH", "")) if p)
 # Hidden tests import the helper package adgrade from assignments/grading/ (never released).
 os.environ["ADCOURSE_GRADING_DIR"] = GRADING
 # A fresh token per nbgrader run; a test cell's evidence record must carry it.
