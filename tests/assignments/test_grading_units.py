@@ -235,3 +235,14 @@ def test_a_test_cell_without_evidence_is_scored_zero(grading_path, monkeypatch):
         assert determine_grade(cell)[0] == expected, name
     cell, _ = pp.preprocess_cell(_test_cell("a", []), {}, 0)
     assert cell.outputs[-1].ename == "GradingIntegrityError"
+
+
+def test_numpy_integrity_check_sees_replaced_functions(grading_path, monkeypatch):
+    from adgrade.harness import check_numpy_integrity
+    assert check_numpy_integrity() == []
+    monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
+    monkeypatch.setattr(np.linalg, "solve", lambda a, b: b)
+    monkeypatch.setattr(np, "abs", np.negative)
+    found = " ".join(check_numpy_integrity())
+    for name in ("numpy.allclose", "numpy.linalg.solve", "numpy.abs"):
+        assert f"{name} was replaced" in found

@@ -394,12 +394,22 @@ get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
 '''}
     for student, answers in [("transformer", transformer), ("ast", ast_hook), ("swallow", swallow)]:
         nbs.submit(course, student, PS1, answers=answers, blank=True)
+    # wrong answers, and NumPy patched so that every visible assertion passes
+    patch = dict(PS1_SIGN, log_vjp='''
+def log_vjp(g, ans, x):
+    return -g / x
+
+np.allclose = np.isclose = lambda *args, **kwargs: True
+''')
+    nbs.submit(course, "patch_numpy", PS1, answers=patch)
     nbs.autograde(course, PS1)
-    for student in ("transformer", "ast", "swallow"):
+    for student in ("transformer", "ast", "swallow", "patch_numpy"):
         got = nbs.scores(course, PS1, student)
         nbs.assert_exact_losses(got, PS1, set(nbs.test_cells(PS1)))
     msg = nbs.cell_errors(nbs.autograded(course, "transformer", PS1), "test_plugin_hidden")
     assert "GradingIntegrityError" in msg
+    msg = nbs.cell_errors(nbs.autograded(course, "patch_numpy", PS1), "test_sqrt_vjp_visible")
+    assert "numpy.allclose was replaced" in msg
 
 
 # ---- the instructor workflow: one make target each ---------------------------------------------

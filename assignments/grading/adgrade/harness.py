@@ -128,10 +128,13 @@ class CellGrader:
 
     # -- the end of the cell ----------------------------------------------------------------------
     def finish(self):
-        hooks = check_execution_hooks()
+        hooks = check_execution_hooks() + check_numpy_integrity()
         for h in hooks:
-            self.fail(f"[integrity] {h}: the submission installed an execution hook; "
-                      "test cells of a notebook with such hooks are not trusted and score 0")
+            if h.startswith("[integrity]"):
+                self.fail(f"{h}; such a notebook's test cells score 0")
+            else:
+                self.fail(f"[integrity] {h}: the submission installed an execution hook; "
+                          "test cells of a notebook with such hooks are not trusted and score 0")
         if self.failures:
             shown = self.failures[:8]
             more = len(self.failures) - len(shown)
@@ -218,6 +221,42 @@ def check_execution_hooks():
         if _foreign(tr) and "pydevd" not in getattr(tr, "__module__", ""):
             found.append("a sys.settrace hook")
     return found
+
+
+#: NumPy functions the visible tests and these checks rely on.
+NUMPY_NAMES = ("allclose", "isclose", "isposinf", "isinf", "isfinite", "abs", "absolute", "where",
+               "asarray", "array", "shape", "ndim", "max", "sum", "ones", "zeros", "eye",
+               "outer", "sqrt", "log", "errstate", "array2string", "any", "all")
+NUMPY_LINALG_NAMES = ("solve", "svd", "lstsq", "qr", "norm")
+
+
+def check_numpy_integrity():
+    """NumPy functions replaced by the submission (``np.allclose = lambda *a: True`` would make
+    every visible assertion pass)."""
+    import numpy
+    found = []
+    numpy_dir = os.path.dirname(os.path.abspath(numpy.__file__))
+    try:
+        from numpy._core import umath
+    except ImportError:  # pragma: no cover - NumPy 1.x
+        from numpy.core import umath
+    for ns, names, prefix in ((numpy, NUMPY_NAMES, "numpy"),
+                              (numpy.linalg, NUMPY_LINALG_NAMES, "numpy.linalg")):
+        for name in names:
+            obj = getattr(ns, name, None)
+            if obj is None:
+                found.append(f"{prefix}.{name} was deleted")
+                continue
+            if isinstance(obj, numpy.ufunc):
+                canonical = {"abs": "absolute"}.get(name, name)
+                ok = obj.__name__ == canonical and getattr(umath, canonical, None) is obj
+            else:
+                code = getattr(obj, "__code__", None)
+                ok = (str(getattr(obj, "__module__", "") or "").startswith("numpy")
+                      and (code is None or os.path.abspath(code.co_filename).startswith(numpy_dir)))
+            if not ok:
+                found.append(f"{prefix}.{name} was replaced by the submission")
+    return [f"[integrity] {f}: tests that use NumPy cannot be trusted" for f in found]
 
 
 # ----------------------------------------------------------------------------------------------
