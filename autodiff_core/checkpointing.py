@@ -21,9 +21,11 @@ class Checkpointed(Primitive):
     value captured by closure would be invisible to the recomputation, so it raises.
     """
 
-    def __call__(self, *args, **kwargs):
-        if any(isinstance(a, Tracer) for a in args):
-            return super().__call__(*args, **kwargs)
+    def __init__(self, fun, name=None):
+        super().__init__(fun, name)
+        self.evaluate = self._evaluate
+
+    def _evaluate(self, *args, **kwargs):
         out = self.fun(*args, **kwargs)
         if any(isinstance(o, Tracer) for o in (out if isinstance(out, (tuple, list)) else (out,))):
             raise ValueError(

@@ -40,7 +40,7 @@ def _jac(f, argnums, mode):
             cols = [rec.jvp_fn(e) for e in _basis(x_shape)]
             J = anp.stack([anp.reshape(t, (-1,)) for t in cols], axis=1)
         else:
-            rows = [rec.vjp_fn(e)[0] for e in _basis(out_shape)]
+            rows = [rec.backward(e)[0] for e in _basis(out_shape)]
             J = anp.stack([anp.reshape(r, (-1,)) for r in rows], axis=0)
         return anp.reshape(J, out_shape + x_shape)
 

@@ -128,6 +128,7 @@ class Primitive:
 
     def __init__(self, fun, name=None):
         self.fun = fun
+        self.evaluate = fun             # what runs on plain values (a subclass may check more)
         self.name = name or getattr(fun, "__name__", repr(fun))
         self.vjps = {}
         self.jvps = {}
@@ -176,7 +177,8 @@ class Primitive:
 
     def vjp_all(self, argnums, g, ans, args, kwargs):
         """Cotangents for the arguments ``argnums`` (one rule call each)."""
-        return [self.vjp_rule(i)(g, ans, *args, **kwargs) for i in argnums]
+        vjps = self.vjps
+        return [(vjps.get(i) or self.vjp_rule(i))(g, ans, *args, **kwargs) for i in argnums]
 
     def jvp_all(self, argnums, tangents, ans, args, kwargs):
         """Tangent of the result, summed over the arguments ``argnums`` with tangents ``tangents``."""
@@ -192,14 +194,19 @@ class Primitive:
             if isinstance(a, Tracer) and (top is None or a.trace.level > top.level):
                 top = a.trace
         if top is None:
-            return self.fun(*args, **kwargs)
+            return self.evaluate(*args, **kwargs)
         values = list(args)
         argnums = []
+        nested = False                  # tracers of lower levels left after unwrapping the top one
         for i, a in enumerate(args):
-            if isinstance(a, Tracer) and a.trace is top:
-                values[i] = a.value
-                argnums.append(i)
-        ans = self(*values, **kwargs)
+            if isinstance(a, Tracer):
+                if a.trace is top:
+                    values[i] = a.value
+                    argnums.append(i)
+                    nested = nested or isinstance(a.value, Tracer)
+                else:
+                    nested = True
+        ans = self(*values, **kwargs) if nested else self.evaluate(*values, **kwargs)
         return top.process(self, ans, args, values, argnums, kwargs)
 
     def __repr__(self):

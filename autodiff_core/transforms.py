@@ -8,7 +8,7 @@ import numpy as onp
 from . import tree
 from .forward import ForwardTrace, tangent_of
 from .reverse import ReverseTrace, backward, toposort
-from .tracer import Tracer, primal
+from .tracer import Tracer, primal, shape_of
 
 
 def _check_float(x, what):
@@ -22,6 +22,11 @@ def _check_float(x, what):
             f"e.g. 3.0 instead of 3, or x.astype(float).")
 
 
+def _numpy_scalar(x):
+    """Python floats become NumPy floats, so that 1 / 0.0 gives inf (as NumPy does), not an error."""
+    return onp.float64(x) if type(x) is float else x
+
+
 def _zeros(x):
     return onp.zeros(onp.shape(primal(x)), dtype=onp.result_type(primal(x), float))
 
@@ -30,9 +35,13 @@ class _Recording:
     """f evaluated once on reverse-trace inputs: the graph that both sweeps run over."""
 
     def __init__(self, f, primals, what):
-        self.leaves, self.rebuild = tree.flatten(list(primals))
+        if any(isinstance(p, (list, tuple, dict)) for p in primals):
+            self.leaves, self.rebuild = tree.flatten(list(primals))
+        else:
+            self.leaves, self.rebuild = list(primals), list
         for i, leaf in enumerate(self.leaves):
             _check_float(leaf, f"input {i} of {what}")
+        self.leaves = [_numpy_scalar(x) for x in self.leaves]
         trace = ReverseTrace()
         self.inputs = [trace.input(leaf) for leaf in self.leaves]
         out = f(*self.rebuild(self.inputs))
@@ -52,6 +61,10 @@ class _Recording:
         if onp.shape(primal(cotangent)) != onp.shape(primal(self.out_value)):
             raise ValueError(f"cotangent has shape {onp.shape(primal(cotangent))}, but the output "
                              f"has shape {onp.shape(primal(self.out_value))}")
+        return self.backward(cotangent)
+
+    def backward(self, cotangent):
+        """vjp_fn without the check of the cotangent's shape."""
         adjoints = backward(self.out, cotangent, self.order()) if self.is_ours else {}
         grads = [adjoints.get(id(x)) for x in self.inputs]
         grads = [_zeros(leaf) if g is None else g for g, leaf in zip(grads, self.leaves)]
@@ -111,13 +124,14 @@ def value_and_grad(f, argnums=0):
     def value_and_grad_f(*args):
         if max(nums) >= len(args):
             raise ValueError(f"argnums={argnums} but the function got {len(args)} arguments")
-        out, vjp_fn = vjp(_partial(f, args, nums), *[args[i] for i in nums])
-        if onp.shape(primal(out)) != ():
+        rec = _Recording(_partial(f, args, nums), [args[i] for i in nums], "grad")
+        out = rec.out_value
+        if shape_of(primal(out)) != ():
             raise TypeError(
                 f"grad requires a function with a scalar output, got shape {onp.shape(primal(out))}. "
                 "For a non-scalar output use ad.jacobian (the whole Jacobian) or ad.vjp "
                 "(a vector-Jacobian product).")
-        grads = vjp_fn(onp.ones((), dtype=onp.result_type(primal(out), float)))
+        grads = rec.backward(onp.float64(1.0))
         return out, grads if many else grads[0]
 
     return value_and_grad_f
@@ -156,7 +170,7 @@ def jvp(f, primals, tangents):
         if onp.shape(primal(x)) != onp.shape(primal(t)):
             raise ValueError(f"tangent {i} has shape {onp.shape(primal(t))}, but its primal has "
                              f"shape {onp.shape(primal(x))}")
-        inputs.append(trace.input(x, t))
+        inputs.append(trace.input(_numpy_scalar(x), _numpy_scalar(t)))
     out = f(*rebuild(inputs))
     if isinstance(out, Tracer) and out.trace is trace:
         return out.value, out.tangent

@@ -38,7 +38,7 @@ def test_jacobian_shape_is_output_then_input():
 def test_auto_mode_picks_forward_for_tall_and_reverse_for_wide(monkeypatch):
     from autodiff_core.transforms import _Recording
     sweeps = []
-    for kind in ("jvp_fn", "vjp_fn"):
+    for kind in ("jvp_fn", "backward"):
         real = getattr(_Recording, kind)
         monkeypatch.setattr(_Recording, kind,
                             lambda self, *a, real=real, kind=kind: (sweeps.append(kind), real(self, *a))[1])
@@ -47,7 +47,7 @@ def test_auto_mode_picks_forward_for_tall_and_reverse_for_wide(monkeypatch):
     assert sweeps == ["jvp_fn"] * 3                     # n = 3 < m = 10: three forward sweeps
     sweeps.clear()
     ad.jacobian(lambda x: A_wide @ x)(onp.ones(10))
-    assert sweeps == ["vjp_fn"] * 3                     # n = 10 > m = 3: three reverse sweeps
+    assert sweeps == ["backward"] * 3                   # n = 10 > m = 3: three reverse sweeps
 
 
 def test_jacobian_rejects_unknown_mode():
