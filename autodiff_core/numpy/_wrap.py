@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as onp
 
 from ..tracer import Primitive
+from ..tracer import shape_of as shape
 
 #: NumPy function or ufunc -> its traced primitive; used when NumPy itself meets a tracer.
 TRACED = {}
@@ -17,11 +18,6 @@ def primitive(npfun, doc, name=None):
     return prim
 
 
-def shape(x):
-    try:
-        return x.shape
-    except AttributeError:
-        return onp.shape(x)
 
 
 def ndim(x):
