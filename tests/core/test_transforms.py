@@ -230,3 +230,19 @@ def test_override_rules_swaps_and_restores():
             assert grad(np.log)(4.0) == pytest.approx(-0.25)
             raise RuntimeError
     assert grad(np.log)(4.0) == pytest.approx(0.25)
+
+
+def test_linearize_evaluates_once_and_matches_jvp():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return np.sin(x) * np.sum(x ** 2)
+    x = onp.array([0.3, -1.0, 2.0])
+    out, jvp_fn = ad.linearize(f, x)
+    rng = onp.random.default_rng(0)
+    for _ in range(4):
+        v = rng.standard_normal(3)
+        onp.testing.assert_allclose(jvp_fn(v), ad.jvp(f, (x,), (v,))[1], rtol=1e-12)
+    onp.testing.assert_allclose(out, f(x))
+    assert len(calls) == 1 + 4 + 1          # linearize once, then only the jvp and f(x) checks
