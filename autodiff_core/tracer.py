@@ -141,15 +141,17 @@ class Primitive:
         self.__doc__ = getattr(fun, "__doc__", None)
 
     def defvjp(self, *rules, argnums=None):
-        for i, rule in zip(argnums or itertools.count(), rules):
-            if rule is not None:
-                self.vjps[i] = rule
-        return self
+        return self._define(self.vjps, rules, argnums)
 
     def defjvp(self, *rules, argnums=None):
+        return self._define(self.jvps, rules, argnums)
+
+    def _define(self, table, rules, argnums):
         for i, rule in zip(argnums or itertools.count(), rules):
             if rule is not None:
-                self.jvps[i] = rule
+                if i in table:          # a new rule may read what the old ones did not
+                    self.save_ans = self.save_args = True
+                table[i] = rule
         return self
 
     def saves(self, ans=True, args=True):
@@ -157,6 +159,7 @@ class Primitive:
 
         Rules that read only shapes of the float arguments (add, sum, reshape) or only the result
         (exp, tanh) let reverse mode free the other intermediates after the forward pass.
+        Replacing a rule (``defvjp`` again, ``override_rules``) goes back to keeping everything.
         """
         self.save_ans, self.save_args = ans, args
         return self
@@ -240,12 +243,13 @@ def override_rules(prim, vjp=None, jvp=None, argnum=0):
     """
     if not isinstance(prim, Primitive):
         raise TypeError(f"override_rules needs a primitive, got {prim!r}")
-    saved = (prim.vjps.get(argnum), prim.jvps.get(argnum))
+    saved = (prim.vjps.get(argnum), prim.jvps.get(argnum), prim.save_ans, prim.save_args)
     try:
         if vjp is not None:
             prim.vjps[argnum] = vjp
         if jvp is not None:
             prim.jvps[argnum] = jvp
+        prim.save_ans = prim.save_args = True       # the new rules may read ans and the args
         yield prim
     finally:
         for table, rule in zip((prim.vjps, prim.jvps), saved):
@@ -253,3 +257,4 @@ def override_rules(prim, vjp=None, jvp=None, argnum=0):
                 table.pop(argnum, None)
             else:
                 table[argnum] = rule
+        prim.save_ans, prim.save_args = saved[2:]

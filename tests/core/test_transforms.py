@@ -246,3 +246,21 @@ def test_linearize_evaluates_once_and_matches_jvp():
         onp.testing.assert_allclose(jvp_fn(v), ad.jvp(f, (x,), (v,))[1], rtol=1e-12)
     onp.testing.assert_allclose(out, f(x))
     assert len(calls) == 1 + 4 + 1          # linearize once, then only the jvp and f(x) checks
+
+
+def test_replaced_rules_see_ans_and_args_even_where_the_reference_needs_only_one():
+    """sqrt's reference VJP reads only ans and log's only x; other correct rules read the other."""
+    f = lambda x: np.sum(np.sqrt(x) * np.log(x))
+    x = onp.array([0.5, 2.0, 3.0])
+    want = ad.grad(f)(x)
+    with ad.override_rules(np.sqrt, vjp=lambda g, ans, x: g / (2 * np.sqrt(x)),
+                           jvp=lambda t, ans, x: t / (2 * np.sqrt(x))), \
+            ad.override_rules(np.log, vjp=lambda g, ans, x: g * np.exp(-ans),
+                              jvp=lambda t, ans, x: t * np.exp(-ans)):
+        onp.testing.assert_allclose(ad.grad(f)(x), want, rtol=1e-12)
+        onp.testing.assert_allclose(ad.jacfwd(f)(x), want, rtol=1e-12)     # tangent sweeps too
+    assert (np.sqrt.save_ans, np.sqrt.save_args, np.log.save_ans) == (True, False, False)
+    softplus = ad.primitive(lambda x: onp.log1p(onp.exp(x)), name="softplus2").saves(ans=False)
+    softplus.defvjp(lambda g, ans, x: g * np.sigmoid(x))
+    softplus.defvjp(lambda g, ans, x: g * (1 - np.exp(-ans)))             # replaced: reads ans
+    assert ad.grad(lambda x: np.sum(softplus(x)))(onp.array([0.3])) == pytest.approx(1 / (1 + onp.exp(-0.3)))
