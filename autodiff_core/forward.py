@@ -26,14 +26,20 @@ class ForwardTrace(Trace):
     __slots__ = ()
 
     def process(self, prim, ans, args, values, argnums, kwargs):
-        tangent = prim.jvp_all(argnums, [args[i].tangent for i in argnums], ans, values, kwargs)
-        if not isinstance(primal(ans), tuple):
-            tangent = _broadcast(tangent, ans)
-            check_shape(prim, argnums[0], tangent, ans, "JVP")
+        tangent = push_tangents(prim, argnums, [args[i].tangent for i in argnums], ans, values, kwargs)
         return Dual(ans, self, tangent)
 
     def input(self, value, tangent):
         return Dual(value, self, tangent)
+
+
+def push_tangents(prim, argnums, tangents, ans, args, kwargs):
+    """Tangent of ``ans = prim(*args)``: the JVP rules summed, of ans's shape (checked)."""
+    tangent = prim.jvp_all(argnums, tangents, ans, args, kwargs)
+    if not isinstance(primal(ans), tuple):
+        tangent = _broadcast(tangent, ans)
+        check_shape(prim, argnums[0], tangent, ans, "JVP")
+    return tangent
 
 
 def tangent_of(node, parent_tangents):
@@ -41,9 +47,8 @@ def tangent_of(node, parent_tangents):
     pairs = [(i, t) for i, t in zip(node.argnums, parent_tangents) if t is not None]
     if not pairs:
         return None
-    t = node.prim.jvp_all([i for i, _ in pairs], [t for _, t in pairs], node.ans, node.args,
-                          node.kwargs or {})
-    return t if isinstance(primal(node.ans), tuple) else _broadcast(t, node.ans)
+    return push_tangents(node.prim, [i for i, _ in pairs], [t for _, t in pairs], node.ans,
+                         node.args, node.kwargs or {})
 
 
 def _broadcast(t, like):
