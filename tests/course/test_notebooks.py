@@ -1,6 +1,7 @@
 """Course notebooks (issue 3): every course/*.ipynb runs headless, and is stored the way the course needs.
 
-Slow tests execute each notebook with nbclient in a temporary copy of course/ (so no outputs or files are
+Slow tests execute each notebook with nbclient in a temporary copy of course/, twice: with the exercises blank
+and with the reference answers of tests/course/answers/ in the exercise cells (no outputs or files are
 ever written back into the repository); a failing cell fails the test. The fast tests check that the
 notebooks are stored without outputs, carry slide metadata on every cell, are valid nbformat, and that the
 course index links every notebook and both assignments.
@@ -22,6 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "course"
 INDEX = COURSE / "index.ipynb"
+ANSWERS = Path(__file__).resolve().parent / "answers"
 NOTEBOOKS = sorted(COURSE.glob("*.ipynb"))
 LECTURES = [
     "01_why_gradients", "02_zero_order_methods", "03_finite_differences", "04_symbolic_differentiation",
@@ -47,9 +49,35 @@ def _digest(path: Path) -> str:
 
 # --------------------------------------------------------------------------- execution (slow)
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_notebook_executes(path, tmp_path, monkeypatch):
+def _answers(path: Path) -> dict[str, str]:
+    """Reference answers of a lecture's exercises, kept outside course/: tests/course/answers/<stem>.py.
+
+    The file is split by lines ``# %% <cell id>``; each section replaces the source of the exercise
+    cell with that nbformat cell id.
+    """
+    file = ANSWERS / f"{path.stem}.py"
+    if not file.is_file():
+        return {}
+    sections, current = {}, None
+    for line in file.read_text().splitlines():
+        m = re.match(r"# %% (\S+)\s*$", line)
+        if m:
+            current = m.group(1)
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return {k: "\n".join(v).strip("\n") for k, v in sections.items()}
+
+
+def _tagged(nb, tag: str):
+    return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
+
+
+def _run(path: Path, tmp_path: Path, monkeypatch, answered: bool) -> dict[str, str]:
+    """Execute a copy of the notebook (exercises blank, or filled from the reference answers);
+    return selfcheck.RESULTS as the kernel saw it at the end."""
+    import json
+
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -60,19 +88,61 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.delenv("MPLBACKEND", raising=False)   # keep the inline backend, so figures are really drawn
     nb = _read(workdir / path.name)
+    if answered:
+        answers = _answers(path)
+        missing = [c.id for c in _tagged(nb, "exercise") if c.id not in answers]
+        assert not missing, f"{path.name}: no reference answer in tests/course/answers/{path.stem}.py for cells {missing}"
+        for cell in _tagged(nb, "exercise"):
+            cell.source = answers[cell.id]
+    probe = nbformat.v4.new_code_cell(
+        "import json as _json, sys as _sys\n"
+        "_sc = _sys.modules.get('selfcheck')\n"
+        "print('SELFCHECK' + _json.dumps(getattr(_sc, 'RESULTS', {})))")
+    nb.cells.append(probe)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
     start = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as err:
-        pytest.fail(f"{path.name}: a cell failed\n{err}", pytrace=False)
+        pytest.fail(f"{path.name} ({'answered' if answered else 'blank'}): a cell failed\n{err}", pytrace=False)
     elapsed = time.perf_counter() - start
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors, f"{path.name}: error outputs {errors}"
     assert _digest(path) == before, f"{path.name} was modified by its execution"
     assert elapsed < NOTEBOOK_BUDGET, f"{path.name} took {elapsed:.1f} s (budget {NOTEBOOK_BUDGET} s)"
+    text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
+    return json.loads(text.split("SELFCHECK", 1)[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_executes_with_blank_exercises(path, tmp_path, monkeypatch):
+    """As a student first opens it: every exercise blank, every check says "not done yet", nothing crashes."""
+    results = _run(path, tmp_path, monkeypatch, answered=False)
+    not_blank = {k: v for k, v in results.items() if v != "blank"}
+    assert not not_blank, f"{path.name}: checks gave a verdict on blank exercises: {not_blank}"
+    if _tagged(_read(path), "self-check"):
+        assert results, f"{path.name}: has self-check cells but no check ran"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _tagged(_read(p), "exercise")],
+                         ids=lambda p: p.name)
+def test_notebook_exercises_pass_with_reference_answers(path, tmp_path, monkeypatch):
+    """With the reference answers of tests/course/answers/ in the exercise cells, every check says right."""
+    results = _run(path, tmp_path, monkeypatch, answered=True)
+    assert results, f"{path.name}: no self-check ran"
+    wrong = {k: v for k, v in results.items() if v != "right"}
+    assert not wrong, f"{path.name}: with the reference answers these checks did not pass: {wrong}"
+
+
+@pytest.mark.parametrize("name", [n for n in LECTURES if int(n[:2]) <= 16])
+def test_every_lecture_has_exercises_and_checks(name):
+    nb = _read(COURSE / f"{name}.ipynb")
+    assert _tagged(nb, "exercise"), f"course/{name}.ipynb has no cell tagged 'exercise'"
+    assert _tagged(nb, "self-check"), f"course/{name}.ipynb has no cell tagged 'self-check'"
 
 
 # --------------------------------------------------------------------------- storage (fast)
