@@ -12,6 +12,7 @@ check_grads), ``estimators`` (Hutchinson, Lanczos, zero-order); derivative rules
 """
 from . import numpy  # noqa: F401  (defines the primitives and the tracer methods)
 from .checkpointing import checkpoint, checkpoint_sequential
+from .control import stop_gradient
 from .estimators import hessian_spectrum, hutchinson_trace, lanczos, zero_order_grad
 from .jacobians import chain_jacobian, hessian, hvp, jacfwd, jacobian, jacrev
 from .numerics import check_grads, finite_difference, numerical_grad, numerical_jacobian, numerical_jvp
@@ -21,7 +22,7 @@ from .wengert import WengertList, trace
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev", "jacobian", "hessian", "hvp",
-    "chain_jacobian", "checkpoint", "checkpoint_sequential", "primal", "primitive", "Primitive",
+    "chain_jacobian", "checkpoint", "checkpoint_sequential", "stop_gradient", "primal", "primitive", "Primitive",
     "Tracer", "override_rules", "trace", "WengertList", "finite_difference", "numerical_grad",
     "numerical_jacobian", "numerical_jvp", "check_grads", "hutchinson_trace", "lanczos",
     "hessian_spectrum", "zero_order_grad",

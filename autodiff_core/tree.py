@@ -20,3 +20,9 @@ def flatten(tree):
         leaves, build = flatten([tree[k] for k in keys])
         return leaves, lambda new: dict(zip(keys, build(new)))
     return [tree], lambda leaves: leaves[0]
+
+
+def tree_map(fn, tree):
+    """``tree`` with every leaf replaced by ``fn(leaf)``."""
+    leaves, rebuild = flatten(tree)
+    return rebuild([fn(leaf) for leaf in leaves])
