@@ -74,6 +74,14 @@ def _tagged(nb, tag: str):
     return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
 
 
+CHECK_CALL = re.compile(r"""\bcheck(?:_function|_that)?\(\s*["']([^"']+)["']""")
+
+
+def _check_names(nb) -> list[str]:
+    """Exercise names that the notebook's self-check cells pass to selfcheck (first argument, a string literal)."""
+    return [name for c in _tagged(nb, "self-check") for name in CHECK_CALL.findall(c.source)]
+
+
 def _run(path: Path, tmp_path: Path, monkeypatch, answered: bool) -> dict[str, str]:
     """Execute a copy of the notebook (exercises blank, or filled from the reference answers);
     return selfcheck.RESULTS as the kernel saw it at the end."""
@@ -93,6 +101,8 @@ def _run(path: Path, tmp_path: Path, monkeypatch, answered: bool) -> dict[str, s
         answers = _answers(path)
         missing = [c.id for c in _tagged(nb, "exercise") if c.id not in answers]
         assert not missing, f"{path.name}: no reference answer in tests/course/answers/{path.stem}.py for cells {missing}"
+        stale = sorted(set(answers) - {c.id for c in _tagged(nb, "exercise")})
+        assert not stale, f"tests/course/answers/{path.stem}.py answers cells that are not exercises of {path.name}: {stale}"
         for cell in _tagged(nb, "exercise"):
             cell.source = answers[cell.id]
     probe = nbformat.v4.new_code_cell(
@@ -124,8 +134,8 @@ def test_notebook_executes_with_blank_exercises(path, tmp_path, monkeypatch):
     results = _run(path, tmp_path, monkeypatch, answered=False)
     not_blank = {k: v for k, v in results.items() if v != "blank"}
     assert not not_blank, f"{path.name}: checks gave a verdict on blank exercises: {not_blank}"
-    if _tagged(_read(path), "self-check"):
-        assert results, f"{path.name}: has self-check cells but no check ran"
+    never_ran = sorted(set(_check_names(_read(path))) - set(results))
+    assert not never_ran, f"{path.name}: these checks never ran: {never_ran}"
 
 
 @pytest.mark.slow
@@ -135,6 +145,8 @@ def test_notebook_exercises_pass_with_reference_answers(path, tmp_path, monkeypa
     """With the reference answers of tests/course/answers/ in the exercise cells, every check says right."""
     results = _run(path, tmp_path, monkeypatch, answered=True)
     assert results, f"{path.name}: no self-check ran"
+    never_ran = sorted(set(_check_names(_read(path))) - set(results))
+    assert not never_ran, f"{path.name}: these checks never ran: {never_ran}"
     wrong = {k: v for k, v in results.items() if v != "right"}
     assert not wrong, f"{path.name}: with the reference answers these checks did not pass: {wrong}"
 
@@ -145,6 +157,33 @@ def test_every_lecture_has_exercises_and_checks(name):
     nb = _read(COURSE / f"{name}.ipynb")
     assert _tagged(nb, "exercise"), f"course/{name}.ipynb has no cell tagged 'exercise'"
     assert _tagged(nb, "self-check"), f"course/{name}.ipynb has no cell tagged 'self-check'"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _tagged(_read(p), "exercise")], ids=lambda p: p.name)
+def test_exercises_are_blank_and_checked_right_after(path):
+    """An exercise cell leaves ... (or raises NotImplementedError) for the student; the next code cell checks it."""
+    cells = _read(path).cells
+    for i, c in enumerate(cells):
+        if "exercise" not in c.metadata.get("tags", []):
+            continue
+        assert c.cell_type == "code", f"{path.name}: exercise cell {c.id} is not a code cell"
+        assert "..." in c.source or "NotImplementedError" in c.source, \
+            f"{path.name}: exercise cell {c.id} gives no blank (...) for the student to fill"
+        following = next((d for d in cells[i + 1:] if d.cell_type == "code"), None)
+        assert following is not None and "self-check" in following.metadata.get("tags", []), \
+            f"{path.name}: the code cell after exercise cell {c.id} is not tagged self-check"
+    for c in _tagged(_read(path), "self-check"):
+        assert CHECK_CALL.search(c.source), f"{path.name}: self-check cell {c.id} calls no check of selfcheck.py"
+
+
+def test_exercise_names_are_unique_and_carry_the_lecture_number():
+    seen: dict[str, str] = {}
+    for path in NOTEBOOKS:
+        for name in _check_names(_read(path)):
+            prefix = path.name[:2] + "-"
+            assert name.startswith(prefix), f"{path.name}: exercise name {name!r} must start with {prefix!r}"
+            assert name not in seen, f"exercise name {name!r} is used in {seen[name]} and in {path.name}"
+            seen[name] = path.name
 
 
 # --------------------------------------------------------------------------- storage (fast)
