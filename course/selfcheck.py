@@ -11,7 +11,12 @@ goes; the check cell after it (tagged ``self-check``) calls one of the functions
     check_function("sin-vjp", sin_vjp, reference=lambda g, x: g * np.cos(x),
                    inputs=[(1.0, 0.3), (np.ones(3), np.arange(3.0))], hint="d sin x = cos x dx")
 
-A blank answer (``...``, ``None``, or a function whose body is ``...`` or raises
+An answer that a range of values makes right (a step size, a tolerance) is checked by a predicate::
+
+    h = ...                           # exercise cell: a step size for central differences
+    check_that("central-step", h, lambda h: error(h) < 1e-9, hint="balance h^2 against eps/h")
+
+A blank answer (``...``, ``None``, a tuple of them, or a function whose body is ``...`` or raises
 ``NotImplementedError``) prints "not done yet" and fails nothing, so a notebook always runs top to
 bottom. Every verdict is recorded in ``RESULTS`` (exercise name -> "right", "wrong" or "blank"),
 which the course's headless tests read.
@@ -24,10 +29,13 @@ RESULTS: dict[str, str] = {}
 
 
 def _blank(value) -> bool:
+    """``...`` or ``None``, or a tuple / list of them (``a, b = ..., ...`` left as given)."""
+    if isinstance(value, (tuple, list)):
+        return len(value) > 0 and all(_blank(v) for v in value)
     return value is ... or value is None
 
 
-def _report(name: str, verdict: str, hint: str = "", detail: str = "") -> bool:
+def _report(name: str, verdict: str, hint: str = "", detail: str = "") -> None:
     RESULTS[name] = verdict
     if verdict == "blank":
         print(f"[{name}] not done yet: replace the ... in the exercise cell with your answer, then run both cells.")
@@ -35,7 +43,6 @@ def _report(name: str, verdict: str, hint: str = "", detail: str = "") -> bool:
         print(f"[{name}] right.")
     else:
         print(f"[{name}] not yet.{(' ' + detail) if detail else ''}{(' Hint: ' + hint) if hint else ''}")
-    return verdict == "right"
 
 
 def _close(got, expected, rtol: float, atol: float) -> tuple[bool, str]:
@@ -62,11 +69,12 @@ def _close(got, expected, rtol: float, atol: float) -> tuple[bool, str]:
     return True, ""
 
 
-def check(name: str, got, expected, *, hint: str = "", rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+def check(name: str, got, expected, *, hint: str = "", rtol: float = 1e-6, atol: float = 1e-9) -> None:
     """Check a value (number, array, string, or a tuple of them) against the expected one.
 
     Numbers compare with ``numpy.allclose(got, expected, rtol, atol)``; strings case-insensitively.
-    Prints one line; returns True when right. Never prints ``expected``.
+    Prints one line and records the verdict in ``RESULTS``; returns None, so that a check cell shows
+    only that line. Never prints ``expected``.
     """
     if _blank(got):
         return _report(name, "blank")
@@ -75,7 +83,7 @@ def check(name: str, got, expected, *, hint: str = "", rtol: float = 1e-6, atol:
 
 
 def check_function(name: str, fn, *, reference, inputs, hint: str = "", rtol: float = 1e-6,
-                   atol: float = 1e-9) -> bool:
+                   atol: float = 1e-9) -> None:
     """Call ``fn(*args)`` and ``reference(*args)`` for each tuple ``args`` in ``inputs`` and compare.
 
     A function that is still blank (returns ``...`` or ``None``, or raises ``NotImplementedError``)
@@ -97,3 +105,17 @@ def check_function(name: str, fn, *, reference, inputs, hint: str = "", rtol: fl
             shown = ", ".join(onp.array2string(onp.asarray(a), precision=3) for a in args)
             return _report(name, "wrong", hint, f"on input ({shown}): {why}")
     return _report(name, "right")
+
+
+def check_that(name: str, got, predicate, *, hint: str = "") -> None:
+    """Right when ``predicate(got)`` is true: for answers that a whole range makes right (a step size).
+
+    An exception raised by the predicate on the student's value counts as wrong, with its type and message.
+    """
+    if _blank(got):
+        return _report(name, "blank")
+    try:
+        ok = bool(predicate(got))
+    except Exception as err:  # the student's value: report it, never crash the notebook
+        return _report(name, "wrong", hint, f"checking your answer raised {type(err).__name__}: {err}.")
+    return _report(name, "right" if ok else "wrong", hint)
