@@ -30,6 +30,7 @@ LECTURES = [
     "05_computational_graph", "06_forward_mode", "07_reverse_mode", "08_choosing_the_mode",
     "09_feedforward_network", "10_linear_solve", "11_svd", "12_normal_pdf", "13_hessian_vector_products",
     "14_hessian_spectra", "15_hutchinson_trace", "16_checkpointing", "17_summary_and_self_check",
+    "18_from_this_engine_to_jax",
 ]
 ASSIGNMENTS = ["assignments/source/ps1_elementwise", "assignments/source/ps2_matrices"]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
