@@ -60,19 +60,20 @@ def layered_layout(labels, edges, nx):
             after[a].append(b)
             before[b].append(a)
 
-    def sweep(order, neighbours):
-        for col in order:
-            rank = {v: k for k, v in enumerate(columns[col - 1 if neighbours is before else col + 1])}
-
-            def barycenter(v, col=col):
+    def sweep(cols, neighbours, side):
+        """Order each column by its nodes' mean neighbour position in column col + side (barycenter)."""
+        for col in cols:
+            rank = {v: k for k, v in enumerate(columns[col + side])}
+            key = {}
+            for k, v in enumerate(columns[col]):
                 near = [rank[u] for u in neighbours[v]]
-                return sum(near) / len(near) if near else columns[col].index(v)
-            columns[col].sort(key=barycenter)
+                key[v] = sum(near) / len(near) if near else k
+            columns[col].sort(key=key.get)
 
     for _ in range(SWEEPS):                                # inputs keep their signature order
-        sweep(range(1, len(columns)), before)
-        sweep(range(len(columns) - 2, 0, -1), after)
-    sweep(range(1, len(columns)), before)
+        sweep(range(1, len(columns)), before, -1)
+        sweep(range(len(columns) - 2, 0, -1), after, +1)
+    sweep(range(1, len(columns)), before, -1)
 
     width = [max(size[v][0] for v in col) for col in columns]
     x, centre = 0.0, []
