@@ -122,29 +122,16 @@ class WengertList:
         return "\n".join(lines)
 
     def draw(self, ax=None, show=("value",)):
-        """Draw the graph with matplotlib: inputs on the left, each node at its depth.
+        """Draw the graph in layers with matplotlib: inputs on the left, a column per depth.
 
-        ``show`` lists what to print in each node: any of "value", "tangent", "adjoint".
+        ``show`` lists what to print in each node: any of "value", "tangent", "adjoint". Inputs are
+        blue, the output orange. Each node is a patch with gid ``node:<name>``, each edge a
+        ``FancyArrowPatch`` with gid ``edge:<parent>-><child>`` (see ``graph_drawing``). Returns the
+        axes. Raises ImportError without matplotlib or networkx (``pip install "autodiff-course[plot]"``).
         """
-        import matplotlib.pyplot as plt
+        from .graph_drawing import draw_graph
         show = (show,) if isinstance(show, str) else tuple(show)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(2.6 * (1 + self._depth()), 1.8 + 1.1 * self._width()))
-        depth, pos = {}, {}
-        for n in self.nodes:
-            depth[n.index] = 0 if not n.parents else 1 + max(depth[p] for p in n.parents)
-        columns = {}
-        for n in self.nodes:
-            columns.setdefault(depth[n.index], []).append(n.index)
-        for d, idx in columns.items():
-            for k, i in enumerate(idx):
-                pos[i] = (d * 2.6, (len(idx) - 1) / 2 * 1.6 - k * 1.6)
-        for n in self.nodes:
-            for p in n.parents:
-                skip = depth[n.index] - depth[p] > 1          # bend edges that jump over a column
-                ax.annotate("", xy=pos[n.index], xytext=pos[p],
-                            arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=30, shrinkB=30,
-                                            connectionstyle=f"arc3,rad={-0.35 if skip else 0}"))
+        labels, colors, edges = [], [], []
         for n in self.nodes:
             lines = [n.expr]
             if "value" in show:
@@ -153,24 +140,10 @@ class WengertList:
                 lines.append(f"tangent {_fmt(n.tangent)}")
             if "adjoint" in show and n.adjoint is not None:
                 lines.append(f"adjoint {_fmt(n.adjoint)}")
-            color = "#cde4ff" if n.op == "input" else ("#ffd9b3" if n.index == self.output else "#eeeeee")
-            ax.text(*pos[n.index], "\n".join(lines), ha="center", va="center", fontsize=9,
-                    bbox=dict(boxstyle="round,pad=0.4", fc=color, ec="0.3"))
-        xs = [p[0] for p in pos.values()]
-        ys = [p[1] for p in pos.values()]
-        ax.set_xlim(min(xs) - 1.4, max(xs) + 1.4)
-        ax.set_ylim(min(ys) - 1.0, max(ys) + 1.0)
-        ax.axis("off")
-        return ax
-
-    def _depth(self):
-        depth = {}
-        for n in self.nodes:
-            depth[n.index] = 0 if not n.parents else 1 + max(depth[p] for p in n.parents)
-        return max(depth.values())
-
-    def _width(self):
-        return max(sum(1 for n in self.nodes if not n.parents), 1)
+            labels.append("\n".join(lines))
+            colors.append("#cde4ff" if n.op == "input" else ("#ffd9b3" if n.index == self.output else "#eeeeee"))
+            edges += [(p, n.index) for p in n.parents]
+        return draw_graph(labels, edges, colors, [n.name for n in self.nodes], ax=ax)
 
 
 def _input_names(f, count):
