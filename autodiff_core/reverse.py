@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from .tracer import Trace, Tracer, add_any, primal, rule_result_error, shape_of
+from .tracer import Trace, Tracer, add_any, is_array_like, primal, rule_result_error, shape_of
 
 
 class Node:
@@ -146,8 +146,8 @@ def check_shape(prim, argnum, result, like, kind):
     if isinstance(primal(like), tuple):          # the cotangent of a tuple (svd's result)
         if isinstance(result, tuple) and len(result) == len(primal(like)):
             return
-    elif (hasattr(result, "shape") or isinstance(result, (int, float, complex, onp.number))) and \
-            not isinstance(primal(result), tuple) and shape_of(result) == shape_of(like):
+    elif is_array_like(result) and not isinstance(primal(result), tuple) and \
+            shape_of(result) == shape_of(like):
         return
     target = "that argument" if kind == "VJP" else "the result"
     raise rule_result_error(prim, argnum, result, like, kind, target)

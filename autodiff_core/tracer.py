@@ -14,8 +14,10 @@ Derivative rules live with the primitives in :mod:`autodiff_core.numpy`, not her
 from __future__ import annotations
 
 import contextlib
+import dis
 import functools
 import itertools
+import sys
 
 import numpy as onp
 
@@ -89,11 +91,14 @@ class Tracer:
     def __float__(self):
         if _all_finished(self):         # an escaped value read as a number: nothing to lose
             return float(primal(self))
-        raise TypeError(
+        message = (
             "cannot convert a traced value to a Python float: its derivative would be lost. "
             "Read the value on purpose with ad.primal(x) (or x.primal). To put traced values "
             "into an array, do not write them into a NumPy buffer (B[i] = x): collect them in a "
             "list and use np.stack(values) or np.array(values) from autodiff_core.numpy.")
+        if _called_by_store_subscript():
+            raise ValueError(message)   # NumPy would swallow a TypeError and blame "a sequence"
+        raise TypeError(message)
 
     def __int__(self):
         return int(self.__float__())
@@ -128,6 +133,15 @@ class Tracer:
     def __repr__(self):
         state = ", finished" if self._trace.finished else ""
         return f"{type(self).__name__}({primal(self)!r}, level={self._trace.level}{state})"
+
+
+def _called_by_store_subscript():
+    """True if the Python code that made NumPy call us is an item assignment, B[i] = x."""
+    frame = sys._getframe(2)
+    return frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
 
 
 def _all_finished(x):
@@ -192,8 +206,8 @@ class Primitive:
         # only the shapes of float array arguments are kept). See ``saves``.
         self.save_ans = True
         self.save_args = True
-        # Called as check_kwargs(prim, kwargs) before a traced evaluation with keywords: refuses
-        # keywords the rules do not differentiate (see autodiff_core.numpy._wrap).
+        # Called as check_kwargs(prim, kwargs) -> kwargs before a traced evaluation with keywords:
+        # refuses keywords the rules do not differentiate, drops harmless ones (numpy._wrap).
         self.check_kwargs = None
         self.__doc__ = getattr(fun, "__doc__", None)
 
@@ -245,8 +259,12 @@ class Primitive:
         out = None
         for i, t in zip(argnums, tangents):
             ti = self.jvp_rule(i)(t, ans, *args, **kwargs)
-            if isinstance(ti, (tuple, list)) and not isinstance(primal(ans), tuple):
-                raise rule_result_error(self, i, ti, ans, "JVP", "its result")
+            try:
+                same = ti.shape == ans.shape
+            except AttributeError:
+                same = False
+            if not same:
+                check_tangent(self, i, ti, ans, args[i])
             out = ti if out is None else add_any(out, ti)
         return out
 
@@ -261,7 +279,7 @@ class Primitive:
             raise escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is top),
                           f"'{self.name}'")
         if kwargs and self.check_kwargs is not None:
-            self.check_kwargs(self, kwargs)
+            kwargs = self.check_kwargs(self, kwargs)
         values = list(args)
         argnums = []
         nested = False                  # tracers of lower levels left after unwrapping the top one
@@ -285,12 +303,33 @@ def primitive(fun, name=None):
     return Primitive(fun, name)
 
 
+def is_array_like(x):
+    """An array, traced value or number: what a derivative rule may return (None = zero)."""
+    return isinstance(x, (onp.ndarray, Tracer, onp.number, int, float, complex)) or (
+        hasattr(x, "shape") and not isinstance(x, (tuple, list, dict)))
+
+
+def check_tangent(prim, argnum, t, ans, arg):
+    """Raise unless the JVP rule's result ``t`` is an array of ans's shape, or of a shape that
+    broadcasts to it and holds the argument's (rules of broadcasting operations)."""
+    if t is None or isinstance(primal(ans), tuple):
+        return
+    if is_array_like(t) and not isinstance(primal(t), tuple):
+        s, want, arg_shape = shape_of(t), shape_of(ans), shape_of(arg)
+        try:
+            if onp.broadcast_shapes(s, want) == want and onp.broadcast_shapes(s, arg_shape) == s:
+                return
+        except ValueError:
+            pass
+    raise rule_result_error(prim, argnum, t, ans, "JVP", "its result")
+
+
 def rule_result_error(prim, argnum, result, like, kind, target):
     """The error for a derivative rule whose result is not an array of the expected shape."""
     if isinstance(result, (tuple, list)):
         got = f"a {type(result).__name__} of length {len(result)}"
         fix = "return the array itself, not wrapped in a tuple or list"
-    elif hasattr(result, "shape") or isinstance(result, (int, float, complex, onp.number)):
+    elif is_array_like(result):
         got = f"shape {shape_of(result)}"
         fix = "sum or broadcast it to that shape (rules for broadcasting arguments: unbroadcast)"
     else:

@@ -41,21 +41,26 @@ NUMPY_KEYWORDS = {
 
 
 def refuse_numpy_keywords(prim, kwargs):
-    """Raise TypeError for a NumPy keyword in ``kwargs`` that would bypass ``prim``'s rules.
+    """``kwargs`` without harmless NumPy keywords; TypeError for one that would bypass the rules.
 
     ``np.add(x, 1.0, out=buf)`` on a traced x would write into ``buf`` behind the tape's back and
     give a wrong gradient, so such keywords (``NUMPY_KEYWORDS``) are refused unless their value
     changes nothing (``out=None``, ``where=True``, ...). Other keywords (axis, keepdims, ...)
     belong to the primitive and its rules.
     """
+    kept = {}
     for key, value in kwargs.items():
         spec = NUMPY_KEYWORDS.get(key)
-        if spec is None or _harmless(value, spec[0]):
+        if spec is None:
+            kept[key] = value
+            continue
+        if _harmless(value, spec[0]):
             continue
         raise TypeError(
             f"numpy keyword {key}= is not differentiable in '{prim.name}' on a traced value: "
             f"its derivative rules ignore it, so the gradient would be wrong. Instead, "
             + spec[1].format(name=prim.name) + ".")
+    return kept
 
 
 def _harmless(value, defaults):
