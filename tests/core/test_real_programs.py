@@ -391,3 +391,19 @@ def test_every_rule_result_is_checked_for_type_and_shape(wrap, said):
 def test_ufunc_methods_name_themselves():
     with pytest.raises(TypeError, match=r"numpy\.add\.reduce"):
         ad.grad(lambda x: onp.add.reduce(x))(X3)
+
+
+# ---- the untaken branch of np.where (README's edge-case table) -----------------------------------
+
+def test_untaken_where_branch_sends_nan_through_reverse_mode_and_double_where_fixes_it():
+    x = onp.array([0.0, 4.0])
+    f = lambda x: np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+    with onp.errstate(divide="ignore", invalid="ignore"):
+        g = ad.grad(f)(x)
+        t = ad.jvp(f, (x,), (onp.array([1.0, 0.0]),))[1]
+    # d sqrt at 0 is inf, and the cotangent 0 that where sends to the untaken branch gives
+    # 0 * inf = NaN (JAX and autograd do the same); forward mode selects tangents, so no NaN
+    assert onp.isnan(g[0]) and g[1] == 0.25
+    assert t == 0.0
+    safe = lambda x: np.sum(np.where(x > 0, np.sqrt(np.where(x > 0, x, 1.0)), 0.0))
+    onp.testing.assert_array_equal(ad.grad(safe)(x), [0.0, 0.25])
