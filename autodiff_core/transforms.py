@@ -55,8 +55,8 @@ def _flatten_out(out):
 
 
 def _own(leaf, trace, where):
-    """The graph node (or tangent owner) of an output leaf: ``leaf`` if it is a tracer of ``trace``,
-    None for a constant; a tracer of a finished transform raises."""
+    """``leaf`` if it is a tracer of ``trace``, None if it is a constant for this transform;
+    a tracer of a finished transform raises."""
     if isinstance(leaf, Tracer):
         if leaf._trace is trace:
             return leaf
@@ -71,10 +71,10 @@ def _strip(tree_, trace):
 
 
 def _split_aux(out, what):
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise TypeError(f"{what} with has_aux=True needs f to return a pair (output, aux), got "
-                        f"{type(out).__name__}{'' if not isinstance(out, (tuple, list)) else f' of length {len(out)}'}")
-    return out
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return out
+    got = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else "one value"
+    raise TypeError(f"{what} with has_aux=True needs f to return a pair (output, aux), got {got}")
 
 
 class _Recording:

@@ -15,19 +15,11 @@ import autodiff_core.numpy as np
 
 from .cases import CASES
 from .jax_oracle import assert_agree, jax, jnp, jnp_like
+from .test_rules import bind
 
 SETTINGS = settings(max_examples=1, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 BY_NAME = {c.name: c for c in CASES}
-
-
-def _bind(full, args, diff):
-    def f(*xs):
-        a = list(args)
-        for i, x in zip(diff, xs):
-            a[i] = x
-        return full(*a)
-    return f
 
 
 def _setup(case, data):
@@ -35,7 +27,7 @@ def _setup(case, data):
     args = case.make(rng, data.draw)
     diff = [i for i, a in enumerate(args) if isinstance(a, onp.ndarray) and a.dtype.kind == "f"]
     xs = [args[i] for i in diff]
-    return (_bind(case.fn(np), args, diff), _bind(case.fn(jnp_like), args, diff), xs,
+    return (bind(case.fn(np), args, diff), bind(case.fn(jnp_like), args, diff), xs,
             [rng.standard_normal(x.shape) for x in xs], rng)
 
 
