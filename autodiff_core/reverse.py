@@ -80,9 +80,9 @@ class ReverseTrace(Trace):
 def toposort(roots):
     """Nodes reachable from the node list ``roots``, each after all of its children."""
     children = {}
-    stack = list(roots)
     for node in roots:
-        children.setdefault(id(node), 0)
+        children[id(node)] = 0
+    stack = list(roots)
     while stack:
         node = stack.pop()
         for p in node.parents:
@@ -93,11 +93,9 @@ def toposort(roots):
                 children[k] = 1
                 stack.append(p)
     order = []
-    seen = set()
     ready = []
     for node in roots:
-        if children[id(node)] == 0 and id(node) not in seen:
-            seen.add(id(node))
+        if children[id(node)] == 0 and node not in ready:
             ready.append(node)
     while ready:
         node = ready.pop()
@@ -116,10 +114,13 @@ def backward(roots, cotangents, order=None):
     Returns a dict id(node) -> adjoint (None = zero). ``order`` is ``toposort(roots)`` if the
     caller already has it (one sweep per cotangent).
     """
-    adjoints = {}
-    for root, ct in zip(roots, cotangents):
-        old = adjoints.get(id(root))
-        adjoints[id(root)] = ct if old is None else add_any(old, ct)
+    if len(roots) == 1:
+        adjoints = {id(roots[0]): cotangents[0]}
+    else:
+        adjoints = {}
+        for root, ct in zip(roots, cotangents):
+            old = adjoints.get(id(root))
+            adjoints[id(root)] = ct if old is None else add_any(old, ct)
     for node in order or toposort(roots):
         g = adjoints.get(id(node))
         if g is None or node.prim is None:

@@ -31,9 +31,9 @@ class UnexpectedTracerError(Exception):
 class Trace:
     """One transform in progress. Traces opened later have higher levels and are unwrapped first.
 
-    ``transform`` names it in error messages; ``finish()`` marks it done when the transform
-    returns, so that a traced value that escaped it (stored in a list, a dict, an attribute)
-    raises :class:`UnexpectedTracerError` when it is used later instead of acting as a live value.
+    ``transform`` names it in error messages; the transform sets ``finished`` when it returns, so
+    that a traced value that escaped it (stored in a list, a dict, an attribute) raises
+    :class:`UnexpectedTracerError` when it is used later instead of acting as a live value.
     """
 
     __slots__ = ("level", "transform", "finished")
@@ -42,9 +42,6 @@ class Trace:
         self.level = next(_levels)
         self.transform = transform
         self.finished = False
-
-    def finish(self):
-        self.finished = True
 
     def process(self, prim, ans, args, values, argnums, kwargs):
         raise NotImplementedError

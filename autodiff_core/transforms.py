@@ -40,6 +40,9 @@ def _zeros(x):
 def _like(t, x):
     """Tangent or cotangent ``t`` in x's floating dtype (float32 stays float32, as in JAX, even
     where a rule computed in float64)."""
+    have = getattr(x, "dtype", None)
+    if have is not None and have.kind in "fc" and getattr(t, "dtype", None) == have:
+        return t
     want = _float_dtype(x)
     if getattr(t, "dtype", None) == want:
         return t
@@ -54,14 +57,14 @@ def _flatten_out(out):
     return [out], None
 
 
-def _own(leaf, trace, where):
+def _own(leaf, trace):
     """``leaf`` if it is a tracer of ``trace``, None if it is a constant for this transform;
     a tracer of a finished transform raises."""
     if isinstance(leaf, Tracer):
         if leaf._trace is trace:
             return leaf
         if leaf._trace.finished:
-            raise escaped(leaf, where)
+            raise escaped(leaf, f"the output of {trace.transform}")
     return None
 
 
@@ -97,19 +100,22 @@ class _Recording:
         try:
             out = f(*self.rebuild(inputs))
         finally:
-            trace.finish()
+            trace.finished = True
         self.aux = None
         if has_aux:
             out, aux = _split_aux(out, what)
             self.aux = _strip(aux, trace)
         self.out_tree = out
         leaves, self.out_rebuild = _flatten_out(out)
-        owned = [_own(y, trace, f"the output of {what}") for y in leaves]
-        self.out_nodes = [None if y is None else y.node for y in owned]
-        self.out_values = [y if o is None else o.value for y, o in zip(leaves, owned)]
+        self.out_nodes, self.out_values, self.roots = [], [], []
+        for y in leaves:
+            o = _own(y, trace)
+            self.out_nodes.append(None if o is None else o.node)
+            self.out_values.append(y if o is None else o.value)
+            if o is not None:
+                self.roots.append(o.node)
         self.out_value = (self.out_values[0] if self.out_rebuild is None
                           else self.out_rebuild(self.out_values))
-        self.roots = [n for n in self.out_nodes if n is not None]
         self.inputs = [x.node for x in inputs]
         self._order = None
 
@@ -140,10 +146,17 @@ class _Recording:
 
     def pull(self, cts):
         """Input leaves' cotangents for the output leaves' cotangents ``cts`` (None = zero)."""
-        pairs = [(n, c) for n, c in zip(self.out_nodes, cts) if n is not None and c is not None]
-        adjoints = backward([n for n, _ in pairs], [c for _, c in pairs], self.order()) if pairs else {}
-        grads = [adjoints.get(id(x)) for x in self.inputs]
-        return [_zeros(leaf) if g is None else _like(g, leaf) for g, leaf in zip(grads, self.leaves)]
+        roots, given = [], []
+        for n, c in zip(self.out_nodes, cts):
+            if n is not None and c is not None:
+                roots.append(n)
+                given.append(c)
+        adjoints = backward(roots, given, self.order()) if roots else {}
+        grads = []
+        for x, leaf in zip(self.inputs, self.leaves):
+            g = adjoints.get(id(x))
+            grads.append(_zeros(leaf) if g is None else _like(g, leaf))
+        return grads
 
     def push(self, tleaves):
         """Output leaves' tangents for the input leaves' tangents ``tleaves`` (None = zero)."""
@@ -199,6 +212,9 @@ def _partial(f, args, argnums, kwargs=None):
     return g
 
 
+_ONE = onp.float64(1.0)
+
+
 def _scalar_output_error(out):
     if isinstance(out, (list, tuple, dict)):
         got = f"a {type(out).__name__}" + (f" of {len(out)} values" if len(out) != 1 else " of one value")
@@ -229,7 +245,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
         out = rec.out_value
         if rec.out_rebuild is not None or shape_of(primal(out)) != ():
             raise _scalar_output_error(rec.out_tree)
-        grads = rec.backward(onp.ones((), _float_dtype(out)))
+        seed = _ONE if getattr(out, "dtype", None) == _ONE.dtype else onp.ones((), _float_dtype(out))
+        grads = rec.backward(seed)
         value = (out, rec.aux) if has_aux else out
         return value, grads if many else grads[0]
 
@@ -276,9 +293,9 @@ def jvp(f, primals, tangents):
     try:
         out = f(*rebuild(inputs))
     finally:
-        trace.finish()
+        trace.finished = True
     leaves, out_rebuild = _flatten_out(out)
-    owned = [_own(y, trace, "the output of ad.jvp") for y in leaves]
+    owned = [_own(y, trace) for y in leaves]
     values = [y if o is None else o.value for y, o in zip(leaves, owned)]
     tangents = [_zeros(y) if o is None else _like(o.tangent, y) for y, o in zip(values, owned)]
     if out_rebuild is None:
