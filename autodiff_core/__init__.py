@@ -16,14 +16,14 @@ from .control import stop_gradient
 from .estimators import hessian_spectrum, hutchinson_trace, lanczos, zero_order_grad
 from .jacobians import chain_jacobian, hessian, hvp, jacfwd, jacobian, jacrev
 from .numerics import check_grads, finite_difference, numerical_grad, numerical_jacobian, numerical_jvp
-from .tracer import Primitive, Tracer, override_rules, primal, primitive
+from .tracer import Primitive, Tracer, UnexpectedTracerError, override_rules, primal, primitive
 from .transforms import grad, jvp, linearize, value_and_grad, vjp
 from .wengert import WengertList, trace
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev", "jacobian", "hessian", "hvp",
     "chain_jacobian", "checkpoint", "checkpoint_sequential", "stop_gradient", "primal", "primitive", "Primitive",
-    "Tracer", "override_rules", "trace", "WengertList", "finite_difference", "numerical_grad",
+    "Tracer", "UnexpectedTracerError", "override_rules", "trace", "WengertList", "finite_difference", "numerical_grad",
     "numerical_jacobian", "numerical_jvp", "check_grads", "hutchinson_trace", "lanczos",
     "hessian_spectrum", "zero_order_grad",
 ]

@@ -18,12 +18,15 @@ class Dual(Tracer):
 
     def __init__(self, value, trace, tangent):
         self.value = value
-        self.trace = trace
+        self._trace = trace
         self.tangent = tangent
 
 
 class ForwardTrace(Trace):
     __slots__ = ()
+
+    def __init__(self, transform="forward mode"):
+        super().__init__(transform)
 
     def process(self, prim, ans, args, values, argnums, kwargs):
         tangent = push_tangents(prim, argnums, [args[i].tangent for i in argnums], ans, values, kwargs)

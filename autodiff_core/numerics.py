@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from .tracer import primal
+from .tracer import Tracer, primal
 from .transforms import jvp, vjp
 
 METHODS = ("forward", "central", "richardson")
@@ -79,7 +79,7 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, eps=1e-6, rtol=1e-5, ato
     Raises AssertionError naming the mode and order that disagree.
     """
     from . import numpy as anp
-    args = tuple(onp.asarray(a, dtype=float) if not hasattr(a, "trace") else a for a in args)
+    args = tuple(a if isinstance(a, Tracer) else onp.asarray(a, dtype=float) for a in args)
     rng = onp.random.default_rng(seed)
     tangents = [rng.standard_normal(onp.shape(primal(a))) for a in args]
     numeric = _numerical_directional(f, args, tangents, eps)

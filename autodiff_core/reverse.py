@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from .tracer import Trace, Tracer, add_any, primal, shape_of
+from .tracer import Trace, Tracer, add_any, is_array_like, primal, rule_result_error, shape_of
 
 
 class Node:
@@ -52,7 +52,7 @@ class Boxed(Tracer):
 
     def __init__(self, value, trace, node):
         self.value = value
-        self.trace = trace
+        self._trace = trace
         self.node = node
 
 
@@ -61,8 +61,8 @@ class ReverseTrace(Trace):
 
     __slots__ = ("keep_all",)
 
-    def __init__(self, keep_all=False):
-        super().__init__()
+    def __init__(self, keep_all=False, transform="reverse mode"):
+        super().__init__(transform)
         self.keep_all = keep_all
 
     def process(self, prim, ans, args, values, argnums, kwargs):
@@ -77,10 +77,12 @@ class ReverseTrace(Trace):
         return Boxed(value, self, Node(ans=value))
 
 
-def toposort(out):
-    """Nodes reachable from ``out``, each after all of its children (output first)."""
+def toposort(roots):
+    """Nodes reachable from the node list ``roots``, each after all of its children."""
     children = {}
-    stack = [out]
+    for node in roots:
+        children[id(node)] = 0
+    stack = list(roots)
     while stack:
         node = stack.pop()
         for p in node.parents:
@@ -91,7 +93,10 @@ def toposort(out):
                 children[k] = 1
                 stack.append(p)
     order = []
-    ready = [out]
+    ready = []
+    for node in roots:
+        if children[id(node)] == 0 and node not in ready:
+            ready.append(node)
     while ready:
         node = ready.pop()
         order.append(node)
@@ -103,13 +108,20 @@ def toposort(out):
     return order
 
 
-def backward(out, cotangent, order=None):
-    """Adjoints of every node reachable from ``out``: dict id(node) -> adjoint (None = zero).
+def backward(roots, cotangents, order=None):
+    """Adjoints of every node reachable from the nodes ``roots`` whose adjoints are ``cotangents``.
 
-    ``order`` is ``toposort(out)`` if the caller already has it (one sweep per cotangent).
+    Returns a dict id(node) -> adjoint (None = zero). ``order`` is ``toposort(roots)`` if the
+    caller already has it (one sweep per cotangent).
     """
-    adjoints = {id(out): cotangent}
-    for node in order or toposort(out):
+    if len(roots) == 1:
+        adjoints = {id(roots[0]): cotangents[0]}
+    else:
+        adjoints = {}
+        for root, ct in zip(roots, cotangents):
+            old = adjoints.get(id(root))
+            adjoints[id(root)] = ct if old is None else add_any(old, ct)
+    for node in order or toposort(roots):
         g = adjoints.get(id(node))
         if g is None or node.prim is None:
             continue
@@ -124,16 +136,19 @@ def backward(out, cotangent, order=None):
 
 
 def check_shape(prim, argnum, result, like, kind):
+    """Raise if a rule's ``result`` is not an array of ``like``'s shape (None means zero)."""
     try:
         if result.shape == like.shape:
             return
     except AttributeError:
         pass
-    if result is None or isinstance(result, tuple) or isinstance(primal(like), tuple):
+    if result is None:
         return
-    got, want = shape_of(result), shape_of(like)
-    if got != want:
-        raise ValueError(
-            f"the {kind} rule of '{prim.name}' for argument {argnum} returned shape {got}, "
-            f"but that argument has shape {want}")
-
+    if isinstance(primal(like), tuple):          # the cotangent of a tuple (svd's result)
+        if isinstance(result, tuple) and len(result) == len(primal(like)):
+            return
+    elif is_array_like(result) and not isinstance(primal(result), tuple) and \
+            shape_of(result) == shape_of(like):
+        return
+    target = "that argument" if kind == "VJP" else "the result"
+    raise rule_result_error(prim, argnum, result, like, kind, target)

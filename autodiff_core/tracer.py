@@ -14,21 +14,34 @@ Derivative rules live with the primitives in :mod:`autodiff_core.numpy`, not her
 from __future__ import annotations
 
 import contextlib
+import dis
 import functools
 import itertools
+import sys
 
 import numpy as onp
 
 _levels = itertools.count()
 
 
+class UnexpectedTracerError(Exception):
+    """A traced value of a transform that has finished was used (JAX's name for the same error)."""
+
+
 class Trace:
-    """One transform in progress. Traces opened later have higher levels and are unwrapped first."""
+    """One transform in progress. Traces opened later have higher levels and are unwrapped first.
 
-    __slots__ = ("level",)
+    ``transform`` names it in error messages; the transform sets ``finished`` when it returns, so
+    that a traced value that escaped it (stored in a list, a dict, an attribute) raises
+    :class:`UnexpectedTracerError` when it is used later instead of acting as a live value.
+    """
 
-    def __init__(self):
+    __slots__ = ("level", "transform", "finished")
+
+    def __init__(self, transform="a transform"):
         self.level = next(_levels)
+        self.transform = transform
+        self.finished = False
 
     def process(self, prim, ans, args, values, argnums, kwargs):
         raise NotImplementedError
@@ -42,7 +55,7 @@ class Tracer:
     path the program took.
     """
 
-    __slots__ = ("value", "trace")
+    __slots__ = ("value", "_trace")
     # NumPy defers to these methods instead of converting the tracer into an array.
     __array_priority__ = 1000
 
@@ -73,18 +86,37 @@ class Tracer:
         return bool(primal(self))
 
     def __float__(self):
-        raise TypeError(
+        if _all_finished(self):         # an escaped value read as a number: nothing to lose
+            return float(primal(self))
+        message = (
             "cannot convert a traced value to a Python float: its derivative would be lost. "
-            "Read the value on purpose with ad.primal(x) (or x.primal); to put traced values "
-            "into an array, use np.stack or np.array([...]) from autodiff_core.numpy.")
+            "Read the value on purpose with ad.primal(x) (or x.primal). To put traced values "
+            "into an array, do not write them into a NumPy buffer (B[i] = x): collect them in a "
+            "list and use np.stack(values) or np.array(values) from autodiff_core.numpy.")
+        if _called_by_store_subscript():
+            raise ValueError(message)   # NumPy would swallow a TypeError and blame "a sequence"
+        raise TypeError(message)
 
-    __int__ = __complex__ = __index__ = __float__
+    def __int__(self):
+        return int(self.__float__())
 
-    def __array__(self, *args, **kwargs):
+    def __complex__(self):
+        return complex(self.__float__())
+
+    def __index__(self):
+        if _all_finished(self):
+            return primal(self).__index__()
+        return self.__float__()
+
+    def __array__(self, dtype=None, copy=None):
+        if _all_finished(self):
+            return onp.asarray(primal(self), dtype=dtype)
         raise TypeError(
             "cannot convert a traced value to a NumPy array: its derivative would be lost. "
             "Use the functions of autodiff_core.numpy (import autodiff_core.numpy as np), or read "
-            "the value on purpose with ad.primal(x).")
+            "the value on purpose with ad.primal(x). (Writing it into a NumPy array, "
+            "B[i] = x, is such a conversion: collect the values in a list and use "
+            "np.stack(values) or np.array(values) from autodiff_core.numpy.)")
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -96,7 +128,40 @@ class Tracer:
         return id(self)
 
     def __repr__(self):
-        return f"{type(self).__name__}({primal(self)!r}, level={self.trace.level})"
+        state = ", finished" if self._trace.finished else ""
+        return f"{type(self).__name__}({primal(self)!r}, level={self._trace.level}{state})"
+
+
+def _called_by_store_subscript():
+    """True if the Python code that made NumPy call us is an item assignment, B[i] = x."""
+    frame = sys._getframe(2)
+    return frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def _all_finished(x):
+    """True if no level of tracing under ``x`` is still in progress."""
+    while isinstance(x, Tracer):
+        if not x._trace.finished:
+            return False
+        x = x.value
+    return True
+
+
+def escaped(x, where):
+    """The error for a traced value ``x`` of a finished transform, met at ``where``."""
+    trace = x._trace
+    p = primal(x)
+    what = f"{onp.result_type(p)}{list(shape_of(p))}"
+    return UnexpectedTracerError(
+        f"a traced value ({what}) of {trace.transform}, which has finished, reached {where}. "
+        f"It escaped the function being differentiated: it was stored outside it (e.g. "
+        f"stash.append(x), a running mean kept in a dict, an attribute, a closure variable) and "
+        f"used after {trace.transform} returned, where it has no derivative to give. Store the "
+        f"plain value instead, stash.append(ad.primal(x)) (or ad.stop_gradient(x)); to take a "
+        f"value out of grad or value_and_grad, return it with has_aux=True.")
 
 
 def primal(x):
@@ -138,6 +203,9 @@ class Primitive:
         # only the shapes of float array arguments are kept). See ``saves``.
         self.save_ans = True
         self.save_args = True
+        # Called as check_kwargs(prim, kwargs) -> kwargs before a traced evaluation with keywords:
+        # refuses keywords the rules do not differentiate, drops harmless ones (numpy._wrap).
+        self.check_kwargs = None
         self.__doc__ = getattr(fun, "__doc__", None)
 
     def defvjp(self, *rules, argnums=None):
@@ -188,28 +256,39 @@ class Primitive:
         out = None
         for i, t in zip(argnums, tangents):
             ti = self.jvp_rule(i)(t, ans, *args, **kwargs)
+            try:
+                same = ti.shape == ans.shape
+            except AttributeError:
+                same = False
+            if not same:
+                check_tangent(self, i, ti, ans, args[i])
             out = ti if out is None else add_any(out, ti)
         return out
 
     def __call__(self, *args, **kwargs):
         top = None
         for a in args:
-            if isinstance(a, Tracer) and (top is None or a.trace.level > top.level):
-                top = a.trace
+            if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
+                top = a._trace
         if top is None:
             return self.evaluate(*args, **kwargs)
+        if top.finished:
+            raise escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is top),
+                          f"'{self.name}'")
+        if kwargs and self.check_kwargs is not None:
+            kwargs = self.check_kwargs(self, kwargs)
         values = list(args)
         argnums = []
         nested = False                  # tracers of lower levels left after unwrapping the top one
         for i, a in enumerate(args):
             if isinstance(a, Tracer):
-                if a.trace is top:
+                if a._trace is top:
                     values[i] = a.value
                     argnums.append(i)
                     nested = nested or isinstance(a.value, Tracer)
                 else:
                     nested = True
-        ans = self(*values, **kwargs) if nested else self.evaluate(*values, **kwargs)
+        ans = Primitive.__call__(self, *values, **kwargs) if nested else self.evaluate(*values, **kwargs)
         return top.process(self, ans, args, values, argnums, kwargs)
 
     def __repr__(self):
@@ -219,6 +298,43 @@ class Primitive:
 def primitive(fun, name=None):
     """Make ``fun`` a primitive; declare its rules with ``.defvjp(...)`` and ``.defjvp(...)``."""
     return Primitive(fun, name)
+
+
+def is_array_like(x):
+    """An array, traced value or number: what a derivative rule may return (None = zero)."""
+    return isinstance(x, (onp.ndarray, Tracer, onp.number, int, float, complex)) or (
+        hasattr(x, "shape") and not isinstance(x, (tuple, list, dict)))
+
+
+def check_tangent(prim, argnum, t, ans, arg):
+    """Raise unless the JVP rule's result ``t`` is an array of ans's shape, or of a shape that
+    broadcasts to it and holds the argument's (rules of broadcasting operations)."""
+    if t is None or isinstance(primal(ans), tuple):
+        return
+    if is_array_like(t) and not isinstance(primal(t), tuple):
+        s, want, arg_shape = shape_of(t), shape_of(ans), shape_of(arg)
+        try:
+            if onp.broadcast_shapes(s, want) == want and onp.broadcast_shapes(s, arg_shape) == s:
+                return
+        except ValueError:
+            pass
+    raise rule_result_error(prim, argnum, t, ans, "JVP", "its result")
+
+
+def rule_result_error(prim, argnum, result, like, kind, target):
+    """The error for a derivative rule whose result is not an array of the expected shape."""
+    if isinstance(result, (tuple, list)):
+        got = f"a {type(result).__name__} of length {len(result)}"
+        fix = "return the array itself, not wrapped in a tuple or list"
+    elif is_array_like(result):
+        got = f"shape {shape_of(result)}"
+        fix = "sum or broadcast it to that shape (rules for broadcasting arguments: unbroadcast)"
+    else:
+        got = f"a {type(result).__name__}"
+        fix = "return an array, built with autodiff_core.numpy so that it can be differentiated again"
+    return ValueError(
+        f"the {kind} rule of '{prim.name}' for argument {argnum} returned {got}, but {target} has "
+        f"shape {shape_of(primal(like))}: {fix}.")
 
 
 def add_any(a, b):

@@ -160,7 +160,7 @@ def trace(f, *args):
     rt = _RecordingTrace()
     inputs = [rt.input(onp.asarray(a, dtype=float) if not isinstance(a, Tracer) else a) for a in args]
     out = f(*inputs)
-    if not (isinstance(out, Tracer) and out.trace is rt):
+    if not (isinstance(out, Tracer) and out._trace is rt):
         raise ValueError("the traced function's output does not depend on its inputs")
     out, values = out.node, [x.value for x in inputs]
     inputs = [x.node for x in inputs]

@@ -133,7 +133,10 @@ def bench_mlp():
     ratio = {alloc: rows["autodiff_core"][1] / rows["autodiff_core"][0] for alloc, rows in runs.items()}
     say("   target: autodiff_core ratio <= 2.8 (FLOP floor ~2.4): "
         + ", ".join(f"{alloc}: {'met' if r <= 2.8 else 'NOT met'}" for alloc, r in ratio.items()))
-    return all(r <= 2.8 for r in ratio.values())
+    vs_hand = {alloc: rows["autodiff_core"][1] / rows["NumPy by hand"][1] for alloc, rows in runs.items()}
+    say("   target: autodiff_core value_and_grad within 5% of NumPy by hand: "
+        + ", ".join(f"{alloc}: {r:.3f} {'met' if r <= 1.05 else 'NOT met'}" for alloc, r in vs_hand.items()))
+    return all(r <= 2.8 for r in ratio.values()) and all(r <= 1.05 for r in vs_hand.values())
 
 
 # ---------------------------------------------------------------------------------------- 3

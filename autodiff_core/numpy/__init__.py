@@ -58,10 +58,42 @@ def ones_like(x, dtype=None):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))) with m = max(x)."""
-    m = onp.max(primal(x), axis=axis, keepdims=True)
-    out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
+    """log(sum(exp(x))) over ``axis``, as ``scipy.special.logsumexp``; shape: x's, reduced.
+
+    Computed stably as m + log(sum(exp(x - m))), m = max(x) held constant (the result does not
+    depend on m, so its derivative through m is zero). m is taken as 0 where it is not finite
+    or the input is empty, as SciPy does: [-inf, -inf] -> -inf, [inf, 1] -> inf, [] -> -inf.
+    Gradient: softmax(x) = exp(x - logsumexp(x)) (NaN where that is 0/0 or inf/inf).
+    """
+    p = primal(x)
+    if onp.size(p) == 0:
+        m = onp.zeros(onp.sum(p, axis=axis, keepdims=True).shape, onp.result_type(p, onp.float16))
+    else:
+        m = onp.max(p, axis=axis, keepdims=True)
+        m = onp.where(onp.isfinite(m), m, 0).astype(m.dtype)
+    with onp.errstate(divide="ignore"):                 # log(0) = -inf is the right value
+        out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else squeeze(out, axis=axis)
+
+
+def _astype(x, dtype):
+    return onp.asarray(x).astype(dtype)
+
+
+_astype_p = Primitive(_astype, "astype")
+_astype_p.__doc__ = "d astype(x) = astype(dx); adjoint: g cast back to x's dtype"
+_astype_p.defvjp(lambda g, ans, x, dtype: astype(g, onp.result_type(primal(x))))
+_astype_p.defjvp(lambda t, ans, x, dtype: astype(t, dtype))
+
+
+def astype(x, dtype):
+    """x cast to ``dtype``; differentiable for a floating dtype, a constant for any other."""
+    dtype = onp.dtype(dtype)
+    if dtype.kind not in "fc":
+        return onp.asarray(primal(x)).astype(dtype)
+    if onp.result_type(primal(x)) == dtype:
+        return x
+    return _astype_p(x, dtype)
 
 
 # NumPy functions that reach a tracer through NumPy's own dispatch (np.exp(x) with plain NumPy,
@@ -71,7 +103,7 @@ TRACED.update({
     onp.swapaxes: swapaxes, onp.moveaxis: moveaxis, onp.expand_dims: expand_dims,
     onp.squeeze: squeeze, onp.concatenate: concatenate, onp.stack: stack, onp.hstack: hstack,
     onp.vstack: vstack, onp.einsum: einsum, onp.zeros_like: zeros_like, onp.ones_like: ones_like,
-    onp.broadcast_to: broadcast_to, onp.array: array, onp.asarray: array,
+    onp.broadcast_to: broadcast_to, onp.array: array, onp.asarray: array, onp.trace: trace,
 })
 
 # Functions whose result is constant in x (shapes, comparisons, signs, rounding): evaluated on
@@ -95,11 +127,25 @@ def _no_rule(func):
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    if method == "__call__" and not kwargs.get("out"):
+    out = kwargs.get("out")
+    if out and any(o is not None for o in out):
+        if any(o is i for o in out for i in inputs) and not isinstance(out[0], Tracer):
+            raise TypeError(
+                f"an in-place numpy.{ufunc.__name__} (such as y += x or y *= x) of a traced value "
+                f"into the NumPy array y: NumPy would write into y, which the tape does not see, "
+                f"and the derivative would be lost. Write y = y + x (a new traced array) instead.")
+        if ufunc in TRACED:         # the primitive's keyword check refuses out= with a clear message
+            return TRACED[ufunc](*inputs, **kwargs)
+    if method == "__call__":
         if ufunc in TRACED:
             return TRACED[ufunc](*inputs, **kwargs)
         if ufunc in CONSTANT:
             return ufunc(*[primal(x) for x in inputs], **kwargs)
+    if method != "__call__":
+        raise TypeError(
+            f"numpy.{ufunc.__name__}.{method} has no derivative rule in autodiff_core, but it met a "
+            f"traced value. Write it with functions of autodiff_core.numpy (e.g. np.sum for "
+            f"np.add.reduce; build a new array instead of np.add.at into a buffer).")
     raise _no_rule(ufunc)
 
 
@@ -174,6 +220,8 @@ _METHODS = {
     "max": lambda s, axis=None, keepdims=False: max(s, axis=axis, keepdims=keepdims),
     "min": lambda s, axis=None, keepdims=False: min(s, axis=axis, keepdims=keepdims),
     "dot": lambda s, o: dot(s, o),
+    "trace": lambda s: trace(s),
+    "astype": lambda s, dtype, **kwargs: astype(s, dtype),
     "swapaxes": lambda s, a, b: swapaxes(s, a, b),
 }
 for _name, _method in _METHODS.items():

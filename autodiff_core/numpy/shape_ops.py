@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from ._wrap import primitive, shape, unbroadcast
+from ._wrap import ndim, primitive, shape, unbroadcast
 
 
 def _reshape(x, newshape):
@@ -127,9 +127,15 @@ concatenate_p.vjp_argnum = _concatenate_vjp
 concatenate_p.jvp_argnum = _concatenate_jvp
 
 
+def _arrays(arrays):
+    """The pieces to join, nested lists of traced values made arrays (np.concatenate([[x0], x]))."""
+    from . import array
+    return [array(a) if isinstance(a, (list, tuple)) else a for a in arrays]
+
+
 def concatenate(arrays, axis=0):
     """Join arrays along an existing axis."""
-    arrays = list(arrays)
+    arrays = _arrays(arrays)
     nd = len(shape(arrays[0]))
     return concatenate_p(axis % nd if nd else 0, *arrays)
 
@@ -143,9 +149,11 @@ def stack(arrays, axis=0):
 
 
 def hstack(arrays):
-    arrays = list(arrays)
-    return concatenate(arrays, axis=0 if len(shape(arrays[0])) == 1 else 1)
+    """Join horizontally, as NumPy: scalars count as 1-D, 1-D arrays join along axis 0."""
+    arrays = [reshape(a, (1,)) if ndim(a) == 0 else a for a in _arrays(arrays)]
+    return concatenate(arrays, axis=0 if ndim(arrays[0]) == 1 else 1)
 
 
 def vstack(arrays):
-    return concatenate([reshape(a, (1, -1)) if len(shape(a)) == 1 else a for a in arrays], axis=0)
+    """Join vertically, as NumPy: scalars and 1-D arrays count as rows."""
+    return concatenate([reshape(a, (1, -1)) if ndim(a) <= 1 else a for a in _arrays(arrays)], axis=0)

@@ -38,16 +38,16 @@ def test_jacobian_shape_is_output_then_input():
 def test_auto_mode_picks_forward_for_tall_and_reverse_for_wide(monkeypatch):
     from autodiff_core.transforms import _Recording
     sweeps = []
-    for kind in ("jvp_fn", "backward"):
+    for kind in ("push", "pull"):
         real = getattr(_Recording, kind)
         monkeypatch.setattr(_Recording, kind,
                             lambda self, *a, real=real, kind=kind: (sweeps.append(kind), real(self, *a))[1])
     A_tall, A_wide = rng.standard_normal((10, 3)), rng.standard_normal((3, 10))
     ad.jacobian(lambda x: A_tall @ x)(onp.ones(3))
-    assert sweeps == ["jvp_fn"] * 3                     # n = 3 < m = 10: three forward sweeps
+    assert sweeps == ["push"] * 3                     # n = 3 < m = 10: three forward sweeps
     sweeps.clear()
     ad.jacobian(lambda x: A_wide @ x)(onp.ones(10))
-    assert sweeps == ["backward"] * 3                   # n = 10 > m = 3: three reverse sweeps
+    assert sweeps == ["pull"] * 3                   # n = 10 > m = 3: three reverse sweeps
 
 
 def test_jacobian_rejects_unknown_mode():
