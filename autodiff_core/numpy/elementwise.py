@@ -53,25 +53,28 @@ negative.defjvp(lambda t, ans, x: -t)
 
 
 def _undefined_slope(x, mask):
-    """0, whose derivative is NaN where ``mask`` holds and the tangent (or cotangent) is nonzero.
+    """0, whose derivative is NaN where ``mask`` holds.
 
     Added to a rule's derivative at a point where that derivative is itself not differentiable
     (|x| at 0, ||x|| at 0, max at a tie): the first derivative keeps its subgradient, and a
-    second derivative that moves x there is NaN, never a silent 0 (Hessian of ||w||^2 at 0).
+    second derivative through it is NaN, never a silent 0 (Hessian of ||w||^2 at 0). Forward
+    mode gives NaN only in the directions that move x there (the tangent is nonzero); reverse
+    mode cannot tell a zero cotangent from an absent one, so it gives NaN wherever the kink is
+    on the differentiated path.
     """
     return kink(x, onp.asarray(mask, dtype=bool))
 
 
-def _nan_where(mask, d):
+def _nan_where(mask, d, reverse):
     d = primal(d)
-    return onp.where(mask & (d != 0), onp.nan, 0.0)
+    reached = mask if reverse else mask & (d != 0)
+    return onp.where(reached, onp.nan, 0.0) * onp.ones(onp.shape(d))
 
 
 kink = primitive(lambda x, mask: onp.zeros(onp.broadcast_shapes(shape(x), onp.shape(mask))),
-                 "0; its derivative is NaN at the kinks (mask) in the directions that move them",
-                 name="kink")
-kink.defvjp(lambda g, ans, x, mask: unbroadcast(_nan_where(mask, g), shape(x)))
-kink.defjvp(lambda t, ans, x, mask: _nan_where(mask, t))
+                 "0; its derivative is NaN at the kinks (mask)", name="kink")
+kink.defvjp(lambda g, ans, x, mask: unbroadcast(_nan_where(mask, g, True), shape(x)))
+kink.defjvp(lambda t, ans, x, mask: _nan_where(mask, t, False))
 
 
 def _sign(x):

@@ -286,18 +286,34 @@ def _pair_gaps(values, rtol=1e-12):
 
 def _unreached(coupling, mask, error, message, rtol=1e-9):
     """Raise ``error(message)`` if ``coupling`` (the numerator that would be divided by a zero
-    gap) is nonzero where ``mask`` holds; entries there are then taken as 0 (their limit)."""
+    gap) is nonzero where ``mask`` holds; entries there are then taken as 0.
+
+    Forward mode: the numerator is the tangent's coupling of the pair; where it is 0 the
+    tangent keeps the chosen basis (it does not rotate it), so 0 is the derivative.
+    """
     c = onp.abs(onp.asarray(primal(coupling)))
     if onp.any(mask) and onp.any(c[mask] > rtol * max(float(c.max(initial=0.0)), 1e-300)):
+        raise error(message)
+
+
+def _columns_unreached(g, mask, error, message, rtol=1e-12):
+    """Reverse mode: raise unless the cotangent columns of both vectors of every repeated pair are
+    0. Then the function does not depend on those vectors and their term is exactly 0 nearby too.
+    (A zero antisymmetric coupling alone is not enough: for V diag(f(w)) V^T it is 0 at the
+    point, but its ratio to the gap tends to f'(w), which the rule cannot know.)"""
+    col = onp.sqrt(onp.sum(onp.asarray(primal(g)) ** 2, axis=0))
+    used = col > rtol * max(float(col.max(initial=0.0)), 1e-300)
+    if onp.any(mask & (used[:, None] | used[None, :])):
         raise error(message)
 
 
 _REPEATED_SVD = (
     "np.linalg.svd: this gradient (or tangent) asks how singular vectors of a repeated singular "
     "value {values} change. Inside that subspace NumPy picked one basis out of infinitely many, "
-    "and the function being differentiated depends on that choice, so it has no derivative. "
-    "Functions of the whole subspace (U diag(f(s)) V^T, projectors onto all its vectors, the "
-    "singular values) are differentiable and work here; perturb the matrix, or use only those.")
+    "and this function uses those vectors. If it depends on that choice it has no derivative; "
+    "if not (a projector onto the whole subspace) the derivative exists but needs more than this "
+    "rule sees. Singular vectors of values that are not repeated work (the top ones of "
+    "np.ones((5, 5)), say), and so do the singular values; perturb the matrix, or use only those.")
 _ZERO_SVD = (
     "np.linalg.svd: this gradient (or tangent) reaches singular vectors of a non-square matrix "
     "for a zero singular value; those completing the null space are not unique (any orthonormal "
@@ -313,10 +329,10 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     F_ij = 1 / (s_j^2 - s_i^2) for i != j, 0 on the diagonal.
 
     With only gs (singular values): bar A = U diag(gs) V^T, defined everywhere.
-    For a repeated singular value (s_i = s_j) the F term is 0/0: its limit 0 when the
-    antisymmetric coupling U^T gU - gU^T U vanishes on that pair (the function does not depend
-    on the basis chosen in the subspace, e.g. the top singular vectors of np.ones((5, 5))), and
-    otherwise DegenerateSVDError. The same for the S^{-1} terms at a zero singular value.
+    For a repeated singular value (s_i = s_j) the F term is 0/0. Where the cotangent does not
+    reach the singular vectors of that value (their columns of gU and gV are 0, e.g. a function
+    of the top singular vectors of np.ones((5, 5)), whose other values are 0, 0, 0, 0) the term
+    is 0; otherwise DegenerateSVDError. The same for the S^{-1} terms at a zero singular value.
     With full_matrices=True the extra columns of U (rows of Vt) beyond min(m, n) are not unique,
     so a nonzero cotangent on them raises; the other columns work as with full_matrices=False.
     """
@@ -348,18 +364,18 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     zero = onp.asarray(primal(s)) <= 1e-12 * max(float(onp.max(primal(s), initial=0.0)), 1e-300)
     s_safe = where(zero, 1.0, s)
     if gu is not None:
+        _columns_unreached(gu, repeated, DegenerateSVDError, message)
         ut_gu = matmul(_T(u), gu)
         skew = ut_gu - _T(ut_gu)
-        _unreached(skew, repeated, DegenerateSVDError, message)
         out = out + matmul(u, matmul(F * skew * s, vt))
         if m > k:
             proj = gu - matmul(u, ut_gu)
             _unreached(proj, onp.broadcast_to(zero, (m, k)), DegenerateSVDError, _ZERO_SVD)
             out = out + matmul(where(zero, 0.0, proj / s_safe), vt)
     if gv is not None:
+        _columns_unreached(gv, repeated, DegenerateSVDError, message)
         vt_gv = matmul(vt, gv)
         skew = vt_gv - _T(vt_gv)
-        _unreached(skew, repeated, DegenerateSVDError, message)
         out = out + matmul(u, matmul(_column(s) * (F * skew), vt))
         if n > k:
             proj = _T(gv) - matmul(_T(vt_gv), vt)
@@ -483,9 +499,10 @@ TRACED[nla.cholesky] = cholesky
 _REPEATED_EIG = (
     "np.linalg.{name}: this gradient (or tangent) asks how eigenvectors of a repeated eigenvalue "
     "{values} change. Inside that eigenspace NumPy picked one basis out of infinitely many, and "
-    "the function being differentiated depends on that choice, so it has no derivative. "
-    "Functions of the whole eigenspace (V diag(f(w)) V^T, the eigenvalues: np.linalg.eigvalsh) "
-    "are differentiable and work here; perturb the matrix, or use only those.")
+    "this function uses those eigenvectors. If it depends on that choice it has no derivative; "
+    "if not (V diag(f(w)) V^T, a projector onto the whole eigenspace) the derivative exists but "
+    "needs more than this rule sees. The eigenvalues (np.linalg.eigvalsh) are differentiable "
+    "here; perturb the matrix, or use only them.")
 
 
 def _eigh(a, UPLO="L"):
@@ -500,10 +517,10 @@ def _eigh_vjp(g, ans, a, UPLO="L"):
     inner = diag(gw if gw is not None else zeros_like(w))
     if gV is not None:
         F, repeated = _pair_gaps(w)
+        _columns_unreached(gV, repeated, DegenerateEigenError,
+                           _REPEATED_EIG.format(name="eigh", values=onp.asarray(primal(w))))
         M = _matmul(_T(V), gV)
         skew = M - _T(M)
-        _unreached(skew, repeated, DegenerateEigenError,
-                   _REPEATED_EIG.format(name="eigh", values=onp.asarray(primal(w))))
         inner = inner + 0.5 * F * skew
     return _matmul(V, _matmul(inner, _T(V)))
 
@@ -573,9 +590,10 @@ def _eig_vjp(g, ans, a):
     inner = diag(gw if gw is not None else zeros_like(w))
     if gV is not None:
         F, repeated = _pair_gaps(w)
+        _columns_unreached(gV, repeated, DegenerateEigenError,
+                           _REPEATED_EIG.format(name="eig", values=onp.asarray(primal(w))))
         Gp = gV - V * diag(_matmul(_T(V), gV))
         M = _matmul(_T(V), Gp)
-        _unreached(M, repeated, DegenerateEigenError, _REPEATED_EIG.format(name="eig", values=onp.asarray(primal(w))))
         inner = inner + F * M
     return solve(_T(V), _matmul(inner, _T(V)))
 
