@@ -43,6 +43,12 @@ def test_second_derivative_at_a_kink_is_nan_in_both_modes(f, x):
     assert onp.isnan(ad.jvp(ad.grad(f), (x,), (1.0,))[1])
 
 
+def test_std_of_one_entry_has_zero_gradient():
+    """std of one entry is 0 for every x: gradient 0 (JAX 0.10.2 gives NaN)."""
+    assert ad.grad(lambda x: np.std(x))(onp.array([0.7]))[0] == 0.0
+    assert ad.grad(lambda x: np.std(x, axis=0, keepdims=True)[0])(onp.array([0.7]))[0] == 0.0
+
+
 def test_first_derivative_at_a_kink_keeps_its_subgradient():
     assert ad.grad(np.abs)(0.0) == 0.0
     assert ad.grad(lambda x: np.maximum(x, 0.0))(0.0) == 0.5
