@@ -83,9 +83,13 @@ def _prod_of_others(x, axis):
     if axis is None:
         flat = reshape(x, (-1,))
         return reshape(_prod_of_others(flat, 0), xs)
-    if len(_axes(axis, len(xs))) > 1:
-        raise NotImplementedError("np.prod over several axes with zero entries: reduce one axis at a time")
-    ax = _axes(axis, len(xs))[0]
+    axes = _axes(axis, len(xs))
+    if len(axes) > 1:                                           # flatten the reduced axes into one
+        back = tuple(range(len(xs) - len(axes), len(xs)))
+        moved = moveaxis(x, axes, back)
+        flat = reshape(moved, shape(moved)[:len(xs) - len(axes)] + (-1,))
+        return moveaxis(reshape(_prod_of_others(flat, -1), shape(moved)), back, axes)
+    ax = axes[0]
     last = moveaxis(x, ax, -1)                                  # (..., n)
     n = xs[ax]
     eye = onp.eye(n, dtype=bool)
