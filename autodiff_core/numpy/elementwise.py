@@ -41,11 +41,19 @@ divide.defjvp(lambda t, ans, x, y: t / y,
               lambda t, ans, x, y: -t * ans / y)
 true_divide = divide
 
+def _log_base(x):
+    """log(x) for the y-derivative x^y log(x) of x^y: taken as 0 where x = 0 (x^y log x -> 0 for
+    y > 0), where its own derivative in x is undefined (NaN, see _undefined_slope)."""
+    at_zero = primal(x) == 0
+    out = log(where(at_zero, 1.0, x))
+    return out + _undefined_slope(x, at_zero) if onp.any(at_zero) else out
+
+
 power = primitive(onp.power, "d(x^y) = y x^(y-1) dx + x^y log(x) dy  (log term taken as 0 where x = 0)")
 power.defvjp(lambda g, ans, x, y: unbroadcast(g * y * x ** where(y != 0, y - 1, 1.0), shape(x)),
-             lambda g, ans, x, y: unbroadcast(g * ans * log(where(x == 0, 1.0, x)), shape(y)))
+             lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), shape(y)))
 power.defjvp(lambda t, ans, x, y: t * y * x ** where(y != 0, y - 1, 1.0),
-             lambda t, ans, x, y: t * ans * log(where(x == 0, 1.0, x)))
+             lambda t, ans, x, y: t * ans * _log_base(x))
 
 negative = primitive(onp.negative, "d(-x) = -dx").saves(ans=False, args=False)
 negative.defvjp(lambda g, ans, x: -g)

@@ -43,6 +43,14 @@ def test_second_derivative_at_a_kink_is_nan_in_both_modes(f, x):
     assert onp.isnan(ad.jvp(ad.grad(f), (x,), (1.0,))[1])
 
 
+def test_power_mixed_second_derivative_at_zero_base_is_nan():
+    """d/dx d/dy x^y = x^(y-1) (y log x + 1): -inf at (0, 1); it used to be a silent 0."""
+    dxdy = ad.grad(ad.grad(lambda x, y: x ** y, argnums=1), argnums=0)
+    assert onp.isnan(dxdy(0.0, 1.0))
+    assert dxdy(0.5, 1.0) == pytest.approx(onp.log(0.5) + 1.0)
+    assert ad.grad(lambda x, y: x ** y, argnums=1)(0.0, 1.0) == 0.0      # first order: the limit 0
+
+
 def test_std_of_one_entry_has_zero_gradient():
     """std of one entry is 0 for every x: gradient 0 (JAX 0.10.2 gives NaN)."""
     assert ad.grad(lambda x: np.std(x))(onp.array([0.7]))[0] == 0.0
