@@ -32,8 +32,9 @@ def _over_stack(prim, args, cores, kwargs):
     """``prim`` (defined on single matrices) applied over the leading axes of stacked arguments.
 
     ``cores[i]`` is the number of trailing axes of ``args[i]`` that one call takes (2 for a
-    matrix, 1 for a vector); the leading axes broadcast. Results (arrays or tuples of arrays)
-    are stacked back with the batch axes in front, as NumPy's linalg does.
+    matrix, 1 for a vector); the leading axes broadcast. Arguments after those (options such as
+    eigh's UPLO) are passed unchanged. Results (arrays or tuples of arrays) are stacked back with
+    the batch axes in front, as NumPy's linalg does.
     """
     from . import broadcast_to, reshape, stack
     batch = onp.broadcast_shapes(*[shape(x)[:len(shape(x)) - c] for x, c in zip(args, cores)])
@@ -41,7 +42,8 @@ def _over_stack(prim, args, cores, kwargs):
         return prim(*args, **kwargs)
     flat = [reshape(broadcast_to(x, batch + shape(x)[len(shape(x)) - c:]), (-1,) + shape(x)[len(shape(x)) - c:])
             for x, c in zip(args, cores)]
-    outs = [prim(*[f[i] for f in flat], **kwargs) for i in range(int(onp.prod(batch)))]
+    rest = list(args[len(cores):])
+    outs = [prim(*[f[i] for f in flat], *rest, **kwargs) for i in range(int(onp.prod(batch)))]
     if isinstance(primal(outs[0]), tuple):
         return tuple(reshape(stack([o[j] for o in outs]), batch + shape(primal(outs[0])[j]))
                      for j in range(len(primal(outs[0]))))
@@ -555,12 +557,17 @@ def _eigvalsh(a, UPLO="L"):
 
 eigvalsh_p = StackedPrimitive(_eigvalsh, "eigvalsh", "dw = diag(V^T dA V);  bar A = V diag(g) V^T  "
                               "(at repeated eigenvalues: one valid choice, as max at ties)")
-eigvalsh_p.defvjp(lambda g, ans, a, UPLO="L": _matmul(_evecs(a, UPLO) * g, _T(_evecs(a, UPLO))))
-eigvalsh_p.defjvp(lambda t, ans, a, UPLO="L": _diag(_matmul(_T(_evecs(a, UPLO)), _matmul(t, _evecs(a, UPLO)))))
+eigvalsh_p.defvjp(lambda g, ans, a, UPLO="L": _congruence(_evecs(a, UPLO), g))
+eigvalsh_p.defjvp(lambda t, ans, a, UPLO="L": _diag(_congruence(_T(_evecs(a, UPLO)), t)))
 
 
 def _evecs(a, UPLO):
     return eigh_p(a, UPLO)[1]
+
+
+def _congruence(V, d):
+    """V diag(d) V^T for a vector d, V M V^T for a matrix M."""
+    return _matmul(V * d, _T(V)) if len(shape(d)) == 1 else _matmul(V, _matmul(d, _T(V)))
 
 
 def _diag(x):

@@ -166,6 +166,18 @@ def test_eigh_and_cholesky_read_one_triangle_like_numpy():
     ad.check_grads(lambda a: np.linalg.cholesky(a), [a], modes=("fwd", "rev"), order=2, eps=1e-5, rtol=1e-4, atol=1e-5)
 
 
+def test_stacked_eigh_with_upper_triangle_and_stacked_cholesky():
+    rng = onp.random.default_rng(6)
+    b = rng.standard_normal((2, 3, 3))
+    a = b @ onp.swapaxes(b, -1, -2) + 3 * onp.eye(3)
+    w = rng.standard_normal((2, 3))
+    for f in (lambda a, m_: m_.sum(m_.linalg.eigh(a, UPLO="U")[0] * w),
+              lambda a, m_: m_.sum(m_.linalg.eigvalsh(a, UPLO="U") * w),
+              lambda a, m_: m_.sum(m_.linalg.cholesky(a)[..., 0] * w)):
+        onp.testing.assert_allclose(ad.grad(lambda a: f(a, np))(a), ad.numerical_grad(lambda a: f(a, onp), a),
+                                    atol=1e-6)
+
+
 def test_cholesky_of_non_positive_definite_matrix_says_so():
     with pytest.raises(onp.linalg.LinAlgError, match="positive.definite"):
         ad.grad(lambda a: np.sum(np.linalg.cholesky(a)))(onp.array([[1.0, 2.0], [2.0, 1.0]]))
