@@ -3,11 +3,18 @@
 Functions with derivative rules are primitives defined in the modules of this package, each
 with its VJP and JVP rules side by side:
 
-* ``elementwise``: arithmetic, exp, log, sqrt, trigonometric, sigmoid, maximum, where, ...
-* ``reductions``: sum, mean, max, min
-* ``shape_ops``: reshape, transpose, indexing, concatenate, stack, ...
-* ``contractions``: matmul / dot, vdot, outer, trace, diag, einsum
-* ``linalg``: solve, inv, det, slogdet, norm, svd
+* ``elementwise``: arithmetic, exp, log, sqrt, trigonometric and hyperbolic functions and their
+  inverses, sigmoid, logaddexp, maximum, clip, remainder, where, ...
+* ``reductions``: sum, mean, max, min, prod, var, std, cumsum
+* ``shape_ops``: reshape, transpose, indexing, concatenate, stack, split, flip, roll, repeat,
+  tile, pad, diff, diagonal, tril / triu, astype, ...
+* ``contractions``: matmul / dot, vdot, outer, inner, tensordot, cross, trace, diag, einsum
+* ``sorting``: sort, partition (gathers by argsort / argpartition)
+* ``linalg``: solve, inv, det, slogdet, norm, svd, cholesky, eigh, eigvalsh, eig, pinv (stacks
+  of matrices too)
+
+Piecewise-constant functions (sign, floor, round, comparisons, argmax, ...) are declared once,
+in ``CONSTANT``: they are evaluated on the plain value and have zero derivative.
 
 Every other name (``np.zeros``, ``np.pi``, ``np.random``, ...) is NumPy's own: those functions
 make constants. Calling one of them on a traced value raises a TypeError that names it.
@@ -19,13 +26,22 @@ import numpy as onp
 from ..tracer import Primitive, Tracer, primal, shape_of
 from . import linalg
 from ._wrap import TRACED, shape
-from .contractions import diag, dot, einsum, matmul, outer, trace, vdot
-from .elementwise import (abs, absolute, add, arctan, cos, cosh, divide, exp, expit, log, log1p,
-                          maximum, minimum, multiply, negative, power, sigmoid, sin, sinh, sqrt,
+from .contractions import cross, diag, dot, einsum, inner, matmul, outer, tensordot, trace, vdot
+from .elementwise import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+                          arctanh, cbrt, clip, conj, conjugate, copysign, cos, cosh, deg2rad,
+                          degrees, divide, exp, exp2, expit, expm1, fabs, fmax, fmin, fmod, hypot,
+                          log, log1p, log2, log10, logaddexp, logaddexp2, maximum, minimum, mod,
+                          multiply, nan_to_num, negative, power, rad2deg, radians, real,
+                          real_if_close, reciprocal, remainder, sigmoid, sin, sinc, sinh, sqrt,
                           square, subtract, tan, tanh, true_divide, where)
-from .reductions import amax, amin, max, mean, min, sum
-from .shape_ops import (broadcast_to, concatenate, expand_dims, getitem, hstack, moveaxis, ravel,
-                        reshape, squeeze, stack, swapaxes, transpose, vstack)
+from .reductions import amax, amin, cumsum, max, mean, min, prod, std, sum, var
+from .shape_ops import (append, array_split, atleast_1d, atleast_2d, atleast_3d,
+                        broadcast_to, column_stack, concatenate, diagonal, diff, dsplit, dstack,
+                        expand_dims, flip, fliplr, flipud, full, getitem, gradient, hsplit, hstack,
+                        kron, moveaxis, pad, ravel, repeat, reshape, roll, rollaxis, rot90,
+                        row_stack, split, squeeze, stack, swapaxes, take, take_along_axis, tile,
+                        transpose, tril, triu, vsplit, vstack)
+from .sorting import msort, partition, sort
 
 
 def array(obj, dtype=None, **kwargs):
@@ -105,6 +121,11 @@ TRACED.update({
     onp.vstack: vstack, onp.einsum: einsum, onp.zeros_like: zeros_like, onp.ones_like: ones_like,
     onp.broadcast_to: broadcast_to, onp.array: array, onp.asarray: array, onp.trace: trace,
 })
+TRACED.update({getattr(onp, name): globals()[name] for name in (
+    "clip", "real", "conj", "conjugate", "real_if_close", "nan_to_num", "var", "std", "append",
+    "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "diagonal", "diff",
+    "dsplit", "dstack", "flip", "fliplr", "flipud", "full", "gradient", "hsplit", "kron", "pad",
+    "repeat", "roll", "rollaxis", "rot90", "split", "take", "take_along_axis", "tile", "vsplit")})
 
 # Functions whose result is constant in x (shapes, comparisons, signs, rounding): evaluated on
 # the primal value, with zero derivative.
@@ -114,7 +135,9 @@ CONSTANT = {
     onp.allclose, onp.isclose, onp.array_equal, onp.any, onp.all, onp.nonzero, onp.count_nonzero,
     onp.equal, onp.not_equal, onp.less, onp.less_equal, onp.greater, onp.greater_equal,
     onp.logical_and, onp.logical_or, onp.logical_not, onp.heaviside, onp.empty_like, onp.iscomplexobj,
-    onp.isscalar, onp.signbit,
+    onp.isscalar, onp.signbit, onp.around, onp.fix, onp.floor_divide, onp.logical_xor, onp.argpartition,
+    onp.argwhere, onp.flatnonzero, onp.searchsorted, onp.digitize, onp.isneginf, onp.isposinf,
+    onp.array_equiv, onp.iscomplex, onp.isreal, onp.angle, onp.imag,
 }
 
 
@@ -223,6 +246,19 @@ _METHODS = {
     "trace": lambda s: trace(s),
     "astype": lambda s, dtype, **kwargs: astype(s, dtype),
     "swapaxes": lambda s, a, b: swapaxes(s, a, b),
+    "__mod__": lambda s, o: remainder(s, o), "__rmod__": lambda s, o: remainder(o, s),
+    "__floordiv__": lambda s, o: onp.floor_divide(primal(s), primal(o)),
+    "__rfloordiv__": lambda s, o: onp.floor_divide(primal(o), primal(s)),
+    "prod": lambda s, axis=None, keepdims=False: prod(s, axis=axis, keepdims=keepdims),
+    "var": lambda s, axis=None, ddof=0, keepdims=False: var(s, axis=axis, ddof=ddof, keepdims=keepdims),
+    "std": lambda s, axis=None, ddof=0, keepdims=False: std(s, axis=axis, ddof=ddof, keepdims=keepdims),
+    "cumsum": lambda s, axis=None: cumsum(s, axis),
+    "clip": lambda s, a_min=None, a_max=None: clip(s, a_min, a_max),
+    "repeat": lambda s, repeats, axis=None: repeat(s, repeats, axis),
+    "diagonal": lambda s, offset=0, axis1=0, axis2=1: diagonal(s, offset, axis1, axis2),
+    "round": lambda s, decimals=0: onp.round(primal(s), decimals),
+    "argmax": lambda s, axis=None: onp.argmax(primal(s), axis), "argmin": lambda s, axis=None: onp.argmin(primal(s), axis),
+    "argsort": lambda s, axis=-1: onp.argsort(primal(s), axis), "conj": lambda s: s,
 }
 for _name, _method in _METHODS.items():
     setattr(Tracer, _name, _method)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as onp
 
-from ._wrap import primitive, shape, unbroadcast
+from ._wrap import TRACED, primitive, shape, unbroadcast
 
 
 def _promoted(g, a, b):
@@ -58,24 +58,29 @@ matmul.defjvp(lambda t, ans, a, b: matmul(t, b),
               lambda t, ans, a, b: matmul(a, t))
 
 
-def _check_dot(a, b):
-    if len(shape(a)) > 2 or len(shape(b)) > 2:
-        raise NotImplementedError("np.dot of arrays with more than 2 dimensions is not differentiable "
-                                  "here: use np.matmul or np.einsum")
-
-
 def _dot_vjp(argnum, g, ans, a, b):
-    _check_dot(a, b)
     if len(shape(a)) == 0 or len(shape(b)) == 0:
         from .elementwise import multiply
         return multiply.vjp_rule(argnum)(g, ans, a, b)
     return (_matmul_vjp_a if argnum == 0 else _matmul_vjp_b)(g, ans, a, b)
 
 
-dot = primitive(onp.dot, "dot = matmul for 1-D and 2-D arrays, multiply for scalars")
-dot.vjp_argnum = _dot_vjp
-dot.defjvp(lambda t, ans, a, b: dot(t, b),
-           lambda t, ans, a, b: dot(a, t))
+dot_p = primitive(onp.dot, "dot = matmul for 1-D and 2-D arrays, multiply for scalars", name="dot")
+dot_p.vjp_argnum = _dot_vjp
+dot_p.defjvp(lambda t, ans, a, b: dot_p(t, b),
+             lambda t, ans, a, b: dot_p(a, t))
+
+
+def dot(a, b):
+    """np.dot: the primitive up to 2-D; beyond, a tensordot over a's last and b's second-to-last axis."""
+    if len(shape(a)) <= 2 and len(shape(b)) <= 2:
+        return dot_p(a, b)
+    if len(shape(a)) == 0 or len(shape(b)) == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-2 if len(shape(b)) > 1 else 0]))
+
+
+TRACED[onp.dot] = dot
 
 vdot = primitive(onp.vdot, "vdot(a, b) = sum(a * b) over flattened arrays;  bar a = g b,  bar b = g a")
 vdot.defvjp(lambda g, ans, a, b: g * _reshape_as(b, a),
@@ -101,15 +106,25 @@ def _flat(x):
     return reshape(x, (-1,))
 
 
-def _trace(x):
-    if onp.ndim(x) != 2:
-        raise ValueError("np.trace is differentiable here for 2-D arrays only")
-    return onp.trace(x)
+def _trace2(x, offset=0):
+    return onp.trace(x, offset)
 
 
-trace = primitive(_trace, "d tr(X) = tr(dX);  bar X = g I", name="trace")
-trace.defvjp(lambda g, ans, x: g * onp.eye(*shape(x)))
-trace.defjvp(lambda t, ans, x: trace(t))
+trace_p = primitive(_trace2, "d tr_k(X) = tr_k(dX) (sum of the k-th diagonal);  bar X = g eye(m, n, k)",
+                    name="trace").saves(ans=False, args=False)
+trace_p.defvjp(lambda g, ans, x, offset=0: g * onp.eye(*shape(x), k=offset))
+trace_p.defjvp(lambda t, ans, x, offset=0: trace_p(t, offset))
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """np.trace: the primitive for a matrix; otherwise the sum of np.diagonal (a gather)."""
+    if len(shape(x)) == 2 and (axis1 % 2, axis2 % 2) == (0, 1):
+        return trace_p(x, offset)
+    from . import diagonal, sum
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+TRACED[onp.trace] = trace
 
 
 def _diag_index(n_rows, n_cols, k):
@@ -133,8 +148,6 @@ diag.defjvp(lambda t, ans, x, k=0: diag(t, k))
 
 
 def _parse_einsum(subscripts, n_operands):
-    if "." in subscripts:
-        raise NotImplementedError("np.einsum with '...' is not differentiable here; spell the indices out")
     subscripts = subscripts.replace(" ", "")
     if "->" in subscripts:
         inputs, output = subscripts.split("->")
@@ -145,11 +158,6 @@ def _parse_einsum(subscripts, n_operands):
     inputs = inputs.split(",")
     if len(inputs) != n_operands:
         raise ValueError(f"einsum subscripts {subscripts!r} name {len(inputs)} operands, got {n_operands}")
-    for term in inputs:
-        if len(set(term)) != len(term):
-            raise NotImplementedError(
-                f"np.einsum with a repeated index inside one operand ({term!r}, a diagonal or trace) "
-                "is not differentiable here: use np.diag or np.trace")
     return inputs, output
 
 
@@ -158,7 +166,8 @@ def _einsum(subscripts, *operands):
 
 
 def _einsum_vjp(argnum, g, ans, subscripts, *operands):
-    """bar x_i = einsum('out, others -> in_i', g, others), broadcast over indices only x_i owns."""
+    """bar x_i = einsum('out, others -> in_i', g, others), broadcast over indices only x_i owns
+    and summed over axes where x_i has length 1 but the others do not."""
     from . import broadcast_to, reshape
     inputs, output = _parse_einsum(subscripts, len(operands))
     i = argnum - 1
@@ -168,11 +177,11 @@ def _einsum_vjp(argnum, g, ans, subscripts, *operands):
     kept = "".join(c for c in target if c in seen)
     spec = ",".join([output] + [inputs[k] for k in others]) + "->" + kept
     ct = einsum_p(spec, g, *[operands[k] for k in others])
+    x_shape = shape(operands[i])
     if kept != target:
-        x_shape = shape(operands[i])
-        ct = reshape(ct, [x_shape[j] if c in seen else 1 for j, c in enumerate(target)])
-        ct = broadcast_to(ct, x_shape)
-    return ct
+        ct = reshape(ct, [shape(ct)[kept.index(c)] if c in seen else 1 for c in target])
+        ct = broadcast_to(ct, onp.broadcast_shapes(shape(ct), x_shape))
+    return unbroadcast(ct, x_shape)
 
 
 def _einsum_jvp(argnum, t, ans, subscripts, *operands):
@@ -186,8 +195,85 @@ einsum_p = primitive(_einsum, "einsum is multilinear: d einsum(x_1..x_k) = sum_i
 einsum_p.vjp_argnum = _einsum_vjp
 einsum_p.jvp_argnum = _einsum_jvp
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-def einsum(subscripts, *operands):
-    """np.einsum with explicit index letters (no '...', no index repeated within one operand)."""
-    _parse_einsum(subscripts, len(operands))
-    return einsum_p(subscripts, *operands)
+
+def _from_sublists(args):
+    """einsum(x0, [0, 1], x1, [1, 2], [0, 2]) -> ('ab,bc->ac', [x0, x1])."""
+    def term(sub):
+        return "".join("..." if i is Ellipsis else _LETTERS[i] for i in sub)
+    out = "->" + term(args[-1]) if len(args) % 2 else ""
+    args = args[:len(args) - len(args) % 2]
+    return ",".join(term(s) for s in args[1::2]) + out, list(args[0::2])
+
+
+def _explicit(subscripts, operands):
+    """The same contraction without '...', with an explicit output and one letter per operand axis."""
+    inputs, output = _parse_einsum(subscripts, len(operands))
+    if "->" not in subscripts.replace(" ", ""):
+        output = ("..." if any("..." in t for t in inputs) else "") + output.replace(".", "")
+    if "..." in subscripts:
+        free = [c for c in _LETTERS if c not in subscripts]
+        n_ell = max(len(shape(x)) - len(t.replace("...", "")) for t, x in zip(inputs, operands) if "..." in t)
+        ell = "".join(free[:n_ell])
+        inputs = [t.replace("...", ell[n_ell - (len(shape(x)) - len(t) + 3):]) for t, x in zip(inputs, operands)]
+        output = output.replace("...", ell)
+    return inputs, output
+
+
+def einsum(*args):
+    """np.einsum, differentiable in every operand: subscripts with '...', implicit or explicit
+    output, an index repeated within one operand (a diagonal: a gather), or the sublist form
+    einsum(x, [0, 1], y, [1, 2]). No optimize or out keywords."""
+    subscripts, operands = (args[0], list(args[1:])) if isinstance(args[0], str) else _from_sublists(args)
+    inputs, output = _explicit(subscripts, operands)
+    for k, term in enumerate(inputs):
+        unique = "".join(dict.fromkeys(term))
+        if unique != term:                       # x_ii.. -> its diagonal, a gather
+            from .shape_ops import _gather
+            operands[k] = _gather(operands[k], lambda i, term=term, unique=unique: onp.einsum(f"{term}->{unique}", i))
+            inputs[k] = unique
+    return einsum_p(",".join(inputs) + "->" + output, *operands)
+
+
+def tensordot(a, b, axes=2):
+    """np.tensordot as an einsum: contract a's ``axes[0]`` with b's ``axes[1]`` (or a's last N with
+    b's first N for an integer N)."""
+    na, nb = len(shape(a)), len(shape(b))
+    if onp.ndim(axes) == 0:
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = ([x] if onp.ndim(x) == 0 else list(x) for x in axes)
+    ax_a, ax_b = [x % na for x in ax_a], [x % nb for x in ax_b]
+    ta = list(_LETTERS[:na])
+    tb = list(_LETTERS[na:na + nb])
+    for i, j in zip(ax_a, ax_b):
+        tb[j] = ta[i]
+    out = [c for k, c in enumerate(ta) if k not in ax_a] + [c for k, c in enumerate(tb) if k not in ax_b]
+    return einsum_p(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
+
+
+def inner(a, b):
+    """np.inner: sum over the last axes of a and b (a product for scalars)."""
+    if len(shape(a)) == 0 or len(shape(b)) == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """np.cross of 3- (or 2-) vectors along the given axes, from products of components."""
+    from . import broadcast_to, moveaxis, stack
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    na, nb = shape(a)[-1], shape(b)[-1]
+    a0, a1, a2 = (a[..., i] if i < na else 0.0 for i in range(3))
+    b0, b1, b2 = (b[..., i] if i < nb else 0.0 for i in range(3))
+    if na == nb == 2:
+        return a0 * b1 - a1 * b0
+    batch = onp.broadcast_shapes(shape(a)[:-1], shape(b)[:-1])
+    c = [broadcast_to(ci, batch) for ci in (a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0)]
+    return moveaxis(stack(c, axis=-1), -1, axisc)
+
+
+TRACED.update({onp.einsum: einsum, onp.tensordot: tensordot, onp.inner: inner, onp.cross: cross})

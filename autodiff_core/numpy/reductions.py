@@ -1,8 +1,9 @@
-"""Reductions: sum, mean, max, min over an axis (or all), with keepdims."""
+"""Reductions and scans: sum, mean, max, min, prod, var, std, cumsum over an axis (or all), with keepdims."""
 from __future__ import annotations
 
 import numpy as onp
 
+from ..tracer import primal
 from ._wrap import primitive, shape
 
 
@@ -43,9 +44,14 @@ mean.defjvp(lambda t, ans, x, axis=None, keepdims=False: mean(t, axis=axis, keep
 
 
 def _argmax_share(x, ans, axis, keepdims):
-    """1/k at the k positions that attain the extremum, 0 elsewhere (ties split evenly)."""
+    """1/k at the k positions that attain the extremum, 0 elsewhere (ties split evenly; second
+    derivatives that move a tied entry are NaN)."""
+    from .elementwise import _undefined_slope
     hit = x == _restore(ans, shape(x), axis, keepdims)
-    return hit / onp.sum(hit, axis=axis, keepdims=True)
+    count = onp.sum(hit, axis=axis, keepdims=True)
+    share = hit / count
+    tied = primal(hit) & (count > 1)
+    return share + _undefined_slope(x, tied) if onp.any(tied) else share
 
 
 def _extremum(npfun, name, word):
@@ -61,3 +67,83 @@ def _extremum(npfun, name, word):
 max = _extremum(onp.max, "max", "maximum")
 min = _extremum(onp.min, "min", "minimum")
 amax, amin = max, min
+
+
+def _prod_of_others(x, axis):
+    """prod_{j != i} x_j along ``axis`` (None: all), of x's shape, exact when x has zeros.
+
+    Without zeros it is prod(x) / x_i. With zeros, each entry's product of the others is taken
+    from a stack that puts a 1 in its place (n copies along the axis: O(n^2) work, only then).
+    """
+    from . import moveaxis, reshape, where
+    ans = prod(x, axis=axis, keepdims=True)
+    if not onp.any(primal(x) == 0):
+        return ans / x
+    xs = shape(x)
+    if axis is None:
+        flat = reshape(x, (-1,))
+        return reshape(_prod_of_others(flat, 0), xs)
+    axes = _axes(axis, len(xs))
+    if len(axes) > 1:                                           # flatten the reduced axes into one
+        back = tuple(range(len(xs) - len(axes), len(xs)))
+        moved = moveaxis(x, axes, back)
+        flat = reshape(moved, shape(moved)[:len(xs) - len(axes)] + (-1,))
+        return moveaxis(reshape(_prod_of_others(flat, -1), shape(moved)), back, axes)
+    ax = axes[0]
+    last = moveaxis(x, ax, -1)                                  # (..., n)
+    n = xs[ax]
+    eye = onp.eye(n, dtype=bool)
+    others = prod(where(eye, 1.0, _expand(last)), axis=-1)     # (..., n, n) -> (..., n)
+    return moveaxis(others, -1, ax)
+
+
+def _expand(x):
+    """(..., n) -> (..., n, n): row i is x."""
+    from . import broadcast_to, expand_dims
+    return broadcast_to(expand_dims(x, -2), shape(x)[:-1] + (shape(x)[-1], shape(x)[-1]))
+
+
+prod = primitive(onp.prod, "d prod(x) = sum_i (prod_{j != i} x_j) dx_i  (exact at zeros)")
+prod.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+            _restore(g, shape(x), axis, keepdims) * _prod_of_others(x, axis))
+prod.defjvp(lambda t, ans, x, axis=None, keepdims=False:
+            sum(_prod_of_others(x, axis) * t, axis=axis, keepdims=keepdims))
+
+
+def _cumsum(x, axis=None):
+    return onp.cumsum(x, axis=axis)
+
+
+def _reverse_cumsum(g, x, axis):
+    """The adjoint of cumsum: sums from the end, reshaped to x."""
+    from . import flip, reshape
+    if axis is None:
+        return reshape(flip(cumsum(flip(g, 0), 0), 0), shape(x))
+    return flip(cumsum(flip(g, axis), axis), axis)
+
+
+cumsum = primitive(_cumsum, "d cumsum(x) = cumsum(dx); adjoint: cumulative sums of g from the end",
+                   name="cumsum").saves(ans=False, args=False)
+cumsum.defvjp(lambda g, ans, x, axis=None: _reverse_cumsum(g, x, axis))
+cumsum.defjvp(lambda t, ans, x, axis=None: cumsum(t, axis))
+
+
+def var(x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """sum((x - mean(x))^2) / (n - ddof), from traced mean and sum (so every order works)."""
+    d = x - mean(x, axis=axis, keepdims=True)
+    return sum(d * d, axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+
+
+def std(x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """sqrt(var(x)), written as ||x - mean(x)|| / sqrt(n - ddof) so that at a constant x the
+    gradient is 0 (norm's subgradient at 0) and second derivatives are NaN, never inf * 0."""
+    from . import moveaxis, reshape
+    from .linalg import norm
+    xs = shape(x)
+    axes = _axes(axis, len(xs))
+    d = x - mean(x, axis=axis, keepdims=True)
+    rest = [i for i in range(len(xs)) if i not in axes]
+    flat = reshape(moveaxis(d, axes, tuple(range(len(rest), len(xs)))) if axes else d,
+                   tuple(xs[i] for i in rest) + (-1,))
+    out = norm(flat, axis=-1) / onp.sqrt(_count(x, axis) - ddof)
+    return _restore(out, xs, axis, False) if keepdims else out
