@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -89,7 +90,8 @@ def grade(root: Path, assignment: str, student: str):
 
 
 def warnings_of(output: str) -> list[str]:
-    return [ln for ln in output.splitlines() if "[WARNING]" in ln or "[ERROR]" in ln]
+    """nbgrader's own warning and error lines (``[AutogradeApp | WARNING] ...``)."""
+    return [ln for ln in output.splitlines() if re.search(r"\| (WARNING|ERROR|CRITICAL)\]", ln)]
 
 
 def main(argv=None) -> int:

@@ -77,3 +77,30 @@ def make(root: Path, *targets, check=True, timeout=900, **variables):
 
 def submission(root: Path, student: str, assignment: str = PS1) -> Path:
     return root / "submitted" / student / assignment / f"{assignment}.ipynb"
+
+
+def edit_cell(grade_id: str, source: str):
+    """An ``edit`` for ``nbs.submit`` that replaces the source of the cell ``grade_id``."""
+    def edit(nb):
+        for cell in nb.cells:
+            if nbs.grade_id(cell) == grade_id:
+                cell.source = source
+        return nb
+    return edit
+
+
+def gradebook_rows(db_url: str, assignment: str = PS1):
+    """(student -> final score, number of submission rows, number of grade rows) of ``assignment``."""
+    from nbgrader.api import Gradebook, Grade, SubmittedAssignment, Assignment
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = f"{nbs.BIN}{os.pathsep}{saved}"
+    try:
+        with Gradebook(db_url) as gb:
+            subs = gb.db.query(SubmittedAssignment).join(Assignment).filter(
+                Assignment.name == assignment).all()
+            scores = {s.student_id: s.score for s in subs}
+            n_grades = sum(len(nb.grades) for s in subs for nb in s.notebooks)
+            n_rows = gb.db.query(Grade).count()
+            return scores, len(subs), n_grades, n_rows
+    finally:
+        os.environ["PATH"] = saved

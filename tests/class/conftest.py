@@ -20,3 +20,11 @@ def course(released_ps1, tmp_path):
     root = tmp_path / "assignments"
     shutil.copytree(released_ps1, root)
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """``url(database)``: a new database on a PostgreSQL server started for this session."""
+    from .postgres_server import postgres_server
+    with postgres_server() as url:
+        yield url
