@@ -108,6 +108,7 @@ class Upload:
     prefix: str           # the LMS's file-name prefix of this student (for the feedback zip)
     order: tuple          # larger = later
     late: bool = False
+    notebook: str = ""    # the released notebook it stands for
 
 
 CANVAS_RE = re.compile(r"^(?P<name>[^_/]+)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<aid>\d+)_(?P<file>.+)$")
@@ -121,6 +122,7 @@ class LmsCollector(FileNameCollectorPlugin):
     """Common part of the LMS collectors: the latest upload wins, names map to the release."""
 
     lms = "lms"
+    marks_late = False  # the LMS puts a LATE marker into late submissions' names
 
     def parse(self, relpath: str, mtime: float) -> Upload | None:
         raise NotImplementedError
@@ -129,12 +131,12 @@ class LmsCollector(FileNameCollectorPlugin):
         if os.path.splitext(submitted_file)[1] not in self.valid_ext:
             return None
         if not hasattr(self, "_chosen"):
-            self._chosen = self._choose(self._extracted_root(submitted_file))
+            self._chosen = self._choose(self._extracted_root())
         upload = self._chosen.get(submitted_file)
         if upload is None:
             return None
         when = dt.datetime.fromtimestamp(os.path.getmtime(submitted_file), dt.timezone.utc)
-        return {"student_id": upload.student_id, "file_id": self._notebook(upload),
+        return {"student_id": upload.student_id, "file_id": upload.notebook,
                 "timestamp": when.isoformat()}
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ class LmsCollector(FileNameCollectorPlugin):
     def _coursedir(self):
         return self.parent.coursedir
 
-    def _extracted_root(self, path: str) -> str:
+    def _extracted_root(self) -> str:
         app = self.parent
         return os.path.normpath(app._format_collect_path(app.extracted_directory))
 
@@ -178,16 +180,18 @@ class LmsCollector(FileNameCollectorPlugin):
                 if upload is None:
                     self.log.warning("Skipped %s: not a %s submission file name", path, self.lms)
                     continue
-                upload.path = path
-                key = (upload.student_id, self._notebook(upload))
+                upload.path, upload.notebook = path, self._notebook(upload)
+                key = (upload.student_id, upload.notebook)
                 old = latest.get(key)
                 if old is None or upload.order > old.order:
-                    latest[key] = upload
-                    old, upload = upload, old
-                if upload is not None:
+                    newer, older = upload, old
+                else:
+                    newer, older = old, upload
+                latest[key] = newer
+                if older is not None:
                     self.log.warning("%s: skipped %s, superseded by the later upload %s",
-                                     key[0], os.path.basename(upload.path),
-                                     os.path.basename(old.path))
+                                     key[0], os.path.basename(older.path),
+                                     os.path.basename(newer.path))
         chosen = {u.path: u for u in latest.values()}
         self._report_late(chosen.values())
         self._save_names(root, chosen.values())
@@ -200,7 +204,7 @@ class LmsCollector(FileNameCollectorPlugin):
             naive = when.replace(tzinfo=None)
             if u.late:
                 self.log.info("%s: marked LATE by %s, submitted %s", u.student_id, self.lms, when)
-            if due is not None and u.late != (naive > due):
+            if self.marks_late and due is not None and u.late != (naive > due):
                 self.log.warning("%s: %s says %s but the time %s is %s the gradebook's due date %s",
                                  u.student_id, self.lms, "LATE" if u.late else "on time", when,
                                  "before" if naive <= due else "after", due)
@@ -223,6 +227,7 @@ class CanvasCollector(LmsCollector):
     """File names of Canvas's *Download Submissions* zip (see the module docstring)."""
 
     lms = "canvas"
+    marks_late = True
 
     def parse(self, relpath: str, mtime: float) -> Upload | None:
         m = CANVAS_RE.match(os.path.basename(relpath))

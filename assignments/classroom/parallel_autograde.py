@@ -7,9 +7,10 @@ Run from the course root (``make autograde JOBS=N [FORCE=1]`` does)::
 Each submission ``submitted/<student>/<assignment>/`` is graded by its own run of the real
 ``nbgrader autograde <assignment> --student <student> --force`` (so it works with whatever
 preprocessors the course config sets), at most N at a time. A submission is skipped when the
-gradebook already has it and the SHA-256 of its files (``timestamp.txt`` included) is the one
-recorded at its last successful grading, in ``autograded/<student>/.<assignment>.sha256``;
-``--force`` grades everything. Manual grades survive either way (nbgrader keeps them).
+gradebook already has it and the SHA-256 of its files (``timestamp.txt`` included) and of the
+assignment's ``source/<assignment>/`` is the one recorded at its last successful grading, in
+``autograded/<student>/.<assignment>.sha256`` (so editing the source, e.g. fixing a hidden
+test, re-grades everyone); ``--force`` grades everything. Manual grades survive either way (nbgrader keeps them).
 
 Output: one progress line per submission, with the run's nbgrader warnings under it (the
 expected hidden-test checksum changes are summarised by ``classroom.overwrite_summary``, so what
@@ -34,13 +35,20 @@ LOCKED = "database is locked"
 ENV = dict(os.environ)  # for the nbgrader runs: taken before the course config sets anything
 
 
-def fingerprint(folder: Path) -> str:
-    """SHA-256 over the relative paths and bytes of every file under ``folder``."""
+def fingerprint(*folders: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every file under each of ``folders``."""
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+    for folder in folders:
+        h.update(b"\1")
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(folder)).encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def inputs(root: Path, student: str, assignment: str) -> tuple[Path, Path]:
+    """What a grade depends on here: the submission and the assignment's source."""
+    return root / "submitted" / student / assignment, root / "source" / assignment
 
 
 def record(root: Path, student: str, assignment: str) -> Path:
@@ -69,13 +77,13 @@ def to_grade(root: Path, assignment: str, force: bool) -> list[str]:
     known = graded_in_gradebook(assignment)
     return [s for s in students if s not in known or not record(root, s, assignment).exists()
             or record(root, s, assignment).read_text().strip()
-            != fingerprint(root / "submitted" / s / assignment)]
+            != fingerprint(*inputs(root, s, assignment))]
 
 
 def grade(root: Path, assignment: str, student: str):
     """One ``nbgrader autograde`` run; returns (ok, seconds, output)."""
     nbgrader = Path(sys.executable).with_name("nbgrader")
-    digest = fingerprint(root / "submitted" / student / assignment)
+    digest = fingerprint(*inputs(root, student, assignment))
     start = time.perf_counter()
     for _ in range(RETRIES + 1):
         proc = subprocess.run([str(nbgrader), "autograde", assignment, "--student", student,

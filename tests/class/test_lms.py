@@ -49,8 +49,9 @@ def test_canvas_round_trip(course, tmp_path):
         (f"doejane_10001_550001_{PS1}.ipynb", blank, EARLIER),
         (f"doejane_10001_550002_{PS1}-1.ipynb", ref, ON_TIME),
         (f"roejohn_LATE_10002_550003_{PS1}.ipynb", ref, LATE),
-        # a non-ASCII name part, zipped without the UTF-8 flag
-        (f"müllerjürgen_10003_550004_{PS1}.ipynb", blank, ON_TIME),
+        # a non-ASCII name part, zipped without the UTF-8 flag; marked LATE, but on time by
+        # nbgrader's due date (Canvas's own due date differs): the instructor is warned
+        (f"müllerjürgen_LATE_10003_550004_{PS1}.ipynb", blank, ON_TIME),
         ("doejane_10001_550002_notes.txt", "not a notebook", ON_TIME),
     ], utf8_flag=False)
     with zipfile.ZipFile(archive) as zf:   # the zip really lacks the flag: Python sees mojibake
@@ -64,10 +65,12 @@ def test_canvas_round_trip(course, tmp_path):
             [f"{PS1}.ipynb", "timestamp.txt"]
     assert submission(course, "10001").read_text() == ref, "the later upload (-1) must win"
     assert f"doejane_10001_550001_{PS1}.ipynb, superseded" in log
+    assert "10003: canvas says LATE but the time 2026-03-01 20:15:00+00:00 is before" in log
+    assert "10002: canvas says" not in log and "10001: canvas says" not in log
     stamp = (course / "submitted" / "10002" / PS1 / "timestamp.txt").read_text().strip()
     assert stamp == "2026-03-02 08:30:00"
     names = json.loads((course / "downloaded" / PS1 / "lms_names.json").read_text())
-    assert names["10003"] == {"lms": "canvas", "prefix": "müllerjürgen_10003_550004_"}
+    assert names["10003"] == {"lms": "canvas", "prefix": "müllerjürgen_LATE_10003_550004_"}
     assert names["10002"]["prefix"] == "roejohn_LATE_10002_550003_"
 
     # autograde applies the due date: the LATE one is 8 h 31 min late, the others are not
@@ -99,7 +102,7 @@ def test_canvas_round_trip(course, tmp_path):
         assert sorted(zf.namelist()) == sorted([
             f"doejane_10001_550002_{PS1}_feedback.html",
             f"roejohn_LATE_10002_550003_{PS1}_feedback.html",
-            f"müllerjürgen_10003_550004_{PS1}_feedback.html"])
+            f"müllerjürgen_LATE_10003_550004_{PS1}_feedback.html"])
         assert all(i.flag_bits & 0x800 for i in zf.infolist() if not i.filename.isascii())
         html = zf.read(f"doejane_10001_550002_{PS1}_feedback.html").decode()
     assert "BEGIN HIDDEN TESTS" not in html and PS1 in html

@@ -5,6 +5,8 @@ edited test cell stands out."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -62,3 +64,19 @@ def test_parallel_incremental_grading_on_sqlite(course):
     # FORCE=1 re-grades everyone
     forced = make(course, "autograde", ASSIGNMENTS=PS1, JOBS=2, FORCE=1)
     assert graded(forced.stdout) == {s: "graded" for s in ("alice", "bob", "tom", "carol")}
+
+    # an edited source (a fixed hidden test, say) makes every submission due again
+    assert due(course) == []
+    source = course / "source" / PS1 / f"{PS1}.ipynb"
+    source.write_text(source.read_text().replace("### BEGIN HIDDEN TESTS",
+                                                 "### BEGIN HIDDEN TESTS\n# fixed", 1))
+    assert due(course) == ["alice", "bob", "carol", "tom"]
+
+
+def due(root):
+    """The students `make autograde` would grade now (its selection, run in the course root)."""
+    code = ("from pathlib import Path; from classroom.parallel_autograde import to_grade; "
+            f"print(' '.join(to_grade(Path('.'), '{PS1}', force=False)))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=nbs.env(),
+                          capture_output=True, text=True, check=True, timeout=300)
+    return proc.stdout.split()
