@@ -42,26 +42,49 @@ student-copy: $(STAMP)
 # make feedback    feedback HTML (no hidden-test source)  -> assignments/feedback/<student>/...
 # make grades      export the gradebook                   -> assignments/grades.csv
 ASSIGNMENTS ?= ps1_elementwise ps2_matrices
-NBGRADER     = cd assignments && PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $(VENV))/bin/nbgrader"
+COURSE      ?= assignments
+NBGRADER     = cd $(COURSE) && PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $(VENV))/bin/nbgrader"
+CLASSROOM    = cd $(COURSE) && PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $(VENV))/bin/python" -m classroom
 
 .PHONY: release autograde feedback grades
 
 release: $(STAMP)
 	@set -e; for a in $(ASSIGNMENTS); do ($(NBGRADER) generate_assignment $$a --force); done
 
+# make autograde JOBS=N   N nbgrader runs at a time; only new or changed submissions unless FORCE=1
+JOBS ?= 1
 autograde: $(STAMP)
-	@status=0; for a in $(ASSIGNMENTS); do \
-	  if ls -d assignments/submitted/*/$$a >/dev/null 2>&1; then \
-	    ($(NBGRADER) autograde $$a --force) || status=1; \
-	  else echo "autograde: no submissions of $$a in assignments/submitted/"; fi; \
-	done; exit $$status
+	@$(CLASSROOM).parallel_autograde --jobs $(JOBS) $(if $(FORCE),--force) $(ASSIGNMENTS)
 
 feedback: $(STAMP)
 	@status=0; for a in $(ASSIGNMENTS); do \
-	  if ls -d assignments/autograded/*/$$a >/dev/null 2>&1; then \
+	  if ls -d $(COURSE)/autograded/*/$$a >/dev/null 2>&1; then \
 	    ($(NBGRADER) generate_feedback $$a --force) || status=1; \
 	  else echo "feedback: nothing autograded for $$a"; fi; \
 	done; exit $$status
 
 grades: $(STAMP)
 	$(NBGRADER) export
+	$(if $(LMS),$(NBGRADER) export --exporter=classroom.lms_export.$(LMS_CLASS)Export --to=grades_$(LMS).csv)
+
+# ---- running a class through an LMS (Canvas or Moodle; README section "Running a class") ----
+# make roster ROSTER=students.csv                        students' names and e-mails -> gradebook
+# make collect ASSIGNMENT=a ZIP=download.zip LMS=canvas   the LMS's zip of submissions -> submitted/
+# make grades LMS=canvas                                  also grades_canvas.csv for the LMS gradebook
+# make feedback-zip ASSIGNMENT=a                         feedback/ -> feedback_<a>_<lms>.zip to upload
+LMS_CLASS = $(if $(filter moodle,$(LMS)),Moodle,$(if $(filter canvas,$(LMS)),Canvas,$(error LMS must be canvas or moodle)))
+.PHONY: roster collect feedback-zip
+
+roster: $(STAMP)
+	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=students.csv (columns id,first_name,last_name,email)"; exit 2; }
+	$(NBGRADER) db student import "$(abspath $(ROSTER))"
+
+collect: $(STAMP)
+	@test -n "$(ASSIGNMENT)" -a -n "$(ZIP)" || { echo "usage: make collect ASSIGNMENT=ps1_elementwise ZIP=download.zip LMS=canvas|moodle"; exit 2; }
+	rm -rf "$(COURSE)/downloaded/$(ASSIGNMENT)/archive" && mkdir -p "$(COURSE)/downloaded/$(ASSIGNMENT)/archive"
+	cp "$(abspath $(ZIP))" "$(COURSE)/downloaded/$(ASSIGNMENT)/archive/"
+	$(NBGRADER) zip_collect $(ASSIGNMENT) --force --collector=classroom.lms_collect.$(LMS_CLASS)Collector
+
+feedback-zip: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback-zip ASSIGNMENT=ps1_elementwise"; exit 2; }
+	$(CLASSROOM).feedback_zip $(ASSIGNMENT)

@@ -1,0 +1,82 @@
+"""`make autograde JOBS=N`: students spread over N real `nbgrader autograde --student` runs on
+the SQLite gradebook; only new or changed submissions re-graded unless FORCE=1; one student's
+failure reported while the others are graded; the expected checksum warnings summarised so an
+edited test cell stands out."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from ..assignments import nbgrader_support as nbs
+from .class_support import PS1, edit_cell, gradebook_rows, make
+
+pytestmark = pytest.mark.slow
+
+TEST_CELLS = 12  # autograded test cells of ps1 (nbs.test_cells); each one Grade row per student
+
+
+def graded(output):
+    """Students named on a progress line ("[i/n] ps1_elementwise <student>: graded|FAILED")."""
+    return dict(re.findall(rf"^\[\d+/\d+\] {PS1} (\S+): (graded|FAILED)", output, re.M))
+
+
+def test_parallel_incremental_grading_on_sqlite(course):
+    assert len(nbs.test_cells(PS1)) == TEST_CELLS
+    nbs.submit(course, "alice", PS1)
+    nbs.submit(course, "bob", PS1, blank=True)
+    # an edited visible test cell (the reference answers otherwise): restored, and reported
+    nbs.submit(course, "tom", PS1, edit=edit_cell("test_log_vjp_visible", "assert True"))
+    nbs.submit(course, "carol", PS1).write_text('{"cells": [ not JSON')
+
+    first = make(course, "autograde", ASSIGNMENTS=PS1, JOBS=2, check=False)
+    out = first.stdout + first.stderr
+    assert first.returncode != 0, "a failed student makes the run fail"
+    assert graded(out) == {"alice": "graded", "bob": "graded", "tom": "graded", "carol": "FAILED"}
+    assert "4 of 4 submissions to grade" in out and "2 at a time" in out
+    assert "1 failed: ps1_elementwise/carol" in out
+    # the hidden-test checksum changes are summarised; only tom's edited cell warns
+    warned = re.findall(r"Attribute 'checksum' for cell (\S+) has changed", out)
+    assert warned == ["test_log_vjp_visible"], warned
+    scores, n_subs, n_grades, _ = gradebook_rows(f"sqlite:///{course / 'gradebook.db'}")
+    # carol's unreadable notebook still gets a submission row from nbgrader (score 0)
+    assert {k: v for k, v in scores.items() if k != "carol"} == \
+        {"alice": 16.0, "bob": 0.0, "tom": 16.0}
+    assert n_subs == 4 and n_grades == 4 * (TEST_CELLS + 1), \
+        "one submission and one grade per cell each: nothing lost or duplicated"
+
+    # nothing changed: only the failed one is tried again
+    again = make(course, "autograde", ASSIGNMENTS=PS1, JOBS=2, check=False)
+    assert graded(again.stdout) == {"carol": "FAILED"}
+    assert "1 of 4 submissions to grade (3 unchanged)" in again.stdout
+
+    # a changed submission (bob hands in again) and a fixed one are re-graded, and only they
+    nbs.submit(course, "bob", PS1)
+    nbs.submit(course, "carol", PS1)
+    third = make(course, "autograde", ASSIGNMENTS=PS1, JOBS=2)
+    assert graded(third.stdout) == {"bob": "graded", "carol": "graded"}
+    scores, n_subs, n_grades, _ = gradebook_rows(f"sqlite:///{course / 'gradebook.db'}")
+    assert scores == {"alice": 16.0, "bob": 16.0, "tom": 16.0, "carol": 16.0}
+    assert n_subs == 4 and n_grades == 4 * (TEST_CELLS + 1)
+
+    # FORCE=1 re-grades everyone
+    forced = make(course, "autograde", ASSIGNMENTS=PS1, JOBS=2, FORCE=1)
+    assert graded(forced.stdout) == {s: "graded" for s in ("alice", "bob", "tom", "carol")}
+
+    # an edited source (a fixed hidden test, say) makes every submission due again
+    assert due(course) == []
+    source = course / "source" / PS1 / f"{PS1}.ipynb"
+    source.write_text(source.read_text().replace("### BEGIN HIDDEN TESTS",
+                                                 "### BEGIN HIDDEN TESTS\n# fixed", 1))
+    assert due(course) == ["alice", "bob", "carol", "tom"]
+
+
+def due(root):
+    """The students `make autograde` would grade now (its selection, run in the course root)."""
+    code = ("from pathlib import Path; from classroom.parallel_autograde import to_grade; "
+            f"print(' '.join(to_grade(Path('.'), '{PS1}', force=False)))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=nbs.env(),
+                          capture_output=True, text=True, check=True, timeout=300)
+    return proc.stdout.split()
