@@ -356,10 +356,112 @@ def test_ps1_review_report_lists_exactly_the_submissions_needing_a_look(ps1_grad
         rows = {r["student"]: r["what needs a look"] for r in csv.DictReader(fh)
                 if r["assignment"] == PS1}
     expected = {"saboteur", "deleted_cells", "extra_cells", "wrong_notebook", "os_exit",
-                "delegate_copy", "delegate_power", "delegate_autograd", "import_grader"}
+                "delegate_copy", "delegate_power", "delegate_autograd"}
     assert expected <= set(rows), rows
     assert not {"ref", "honest_loops_stderr", "sign", "raises"} & set(rows), rows
     assert "another assignment" in rows["wrong_notebook"]
     assert "log_vjp put back blank" in rows["deleted_cells"] or "answer cells log_vjp" in rows["deleted_cells"]
     assert "bonus_points" in rows["extra_cells"] and "repeats" in rows["extra_cells"]
     assert "KeyError" not in "".join(rows.values())
+
+
+# ---- ps2 submissions -----------------------------------------------------------------------------
+
+SVD_EPS = '''
+def svd_vjp(g, ans, W, full_matrices=True, compute_uv=True, **kwargs):
+    """A correct rule as found in public code, with an eps of 1e-8 guarding F."""
+    U, s, Vt = ans
+    gU, gs, gVt = g
+    m, n = np.shape(W)
+    k = s.shape[0]
+    V = Vt.T
+    gU = np.zeros((m, k)) if gU is None else gU
+    gs = np.zeros(k) if gs is None else gs
+    gV = np.zeros((n, k)) if gVt is None else gVt.T
+    s2 = s ** 2
+    F = 1.0 / (s2[None, :] - s2[:, None] + 1e-8)
+    np.fill_diagonal(F, 0.0)
+    S = np.diag(s)
+    J = F * (U.T @ gU - gU.T @ U)
+    K = F * (V.T @ gV - gV.T @ V)
+    out = U @ (J @ S + np.diag(gs) + S @ K) @ Vt
+    out = out + (np.eye(m) - U @ U.T) @ gU @ np.diag(1 / s) @ Vt
+    return out + U @ np.diag(1 / s) @ gV.T @ (np.eye(n) - V @ V.T)
+'''
+
+
+def ps2_students():
+    return {
+        "ref": (dict(), set()),
+        "honest_variants": (dict(answers={"solve_vjp_A": '''
+def solve_vjp_A(g, ans, A, b):
+    gb = np.linalg.solve(A.T, g)
+    if np.ndim(b) == 1:
+        return -np.einsum("i,j->ij", gb, ans)          # einsum
+    return -np.einsum("ik,jk->ij", gb, ans)
+''', "solve_vjp_b": '''
+def solve_vjp_b(g, ans, A, b):
+    return np.linalg.inv(A).T @ g                       # inv instead of solve
+''', "svd_values_vjp": '''
+def svd_values_vjp(g, ans, W, **kwargs):
+    _, s, Vt = np.linalg.svd(W, full_matrices=False)   # V only: U = W V / s
+    U = (W @ Vt.T) / s
+    return (U * g) @ Vt
+''', "svd_vjp": SVD_EPS}), set()),
+        "transpose": (dict(answers={"solve_vjp_b": '''
+def solve_vjp_b(g, ans, A, b):
+    return anp.linalg.solve(A, g)      # missing transpose: should be A^T
+'''}), {"test_solve_vjp_b_visible", "test_solve_vjp_b_hidden"}),
+        "displayhook": (dict(answers={"svd_vjp": DISPLAYHOOK + '''
+
+def svd_vjp(g, ans, W, full_matrices=True, compute_uv=True, **kwargs):
+    _ok()
+    U, s, Vt = ans
+    return (U * (g[1] if g[1] is not None else 0.0)) @ Vt      # the U and V terms are missing
+'''}), {"test_svd_vjp_hidden"}),
+        "delegate_copy": (dict(answers={"svd_vjp": '''
+import types
+_ref = anp.linalg._svd_vjp                  # the engine's rule function, copied
+svd_vjp = types.FunctionType(_ref.__code__, _ref.__globals__, "svd_vjp", _ref.__defaults__)
+'''}), {"test_svd_vjp_visible", "test_svd_vjp_hidden"}),
+        "delegate_vjp": (dict(answers={"svd_values_vjp": '''
+def svd_values_vjp(g, ans, W, **kwargs):
+    return ad.vjp(lambda w: anp.linalg.svd(w, compute_uv=False), W)[1](g)[0]
+''', "solve_vjp_b": '''
+def solve_vjp_b(g, ans, A, b):
+    return ad.vjp(lambda bb: anp.matmul(anp.linalg.inv(A), bb), b)[1](g)[0]   # matmul's rule
+'''}), {"test_svd_values_vjp_visible", "test_svd_values_vjp_hidden", "test_low_rank_visible",
+        "test_low_rank_hidden", "test_solve_vjp_b_visible", "test_solve_vjp_b_hidden"}),
+        # (least_squares_grads plugs that solve_vjp_b into ad.grad, where matmul's rule exists:
+        # its items judge the plugging, the rule's own items judge the rule)
+        "exec_solution": (dict(blank=True, edit=_with_cell(EXEC_SOLUTION.format(a=PS2),
+                                                           after="low_rank")), ALL2),
+        "import_grader": (dict(blank=True, edit=_with_cell(IMPORT_GRADER.format(m="ps2", define='''
+    solve_vjp_b = lambda g, ans, A, b: _anp.linalg.solve.vjp_rule(1)(g, ans, A, b)'''),
+            after="solve_vjp_A")), ALL2),
+    }
+
+
+@pytest.fixture(scope="module")
+def ps2_graded(tmp_path_factory):
+    root = nbs.copy_course(tmp_path_factory.mktemp("adv2"))
+    nbs.release(root, PS2)
+    students = ps2_students()
+    for student, (kwargs, _) in students.items():
+        nbs.submit(root, student, PS2, **kwargs)
+    proc = nbs.autograde(root, PS2, TIMEOUT)
+    return root, students, proc
+
+
+def test_ps2_every_submission_scores_exactly_its_own_answers(ps2_graded):
+    root, students, proc = ps2_graded
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    wrong = {}
+    for student, (_, broken) in students.items():
+        try:
+            nbs.assert_exact_losses(nbs.scores(root, PS2, student), PS2, broken)
+        except AssertionError as exc:
+            wrong[student] = str(exc)
+    assert not wrong, wrong
+    msg = nbs.cell_errors(nbs.autograded(root, "delegate_copy", PS2), "test_svd_vjp_visible")
+    assert "[delegation]" in msg and "removed from the engine" in msg, msg

@@ -381,3 +381,24 @@ def test_instructor_make_targets(tmp_path):
     assert float(alice[header.index("score")]) == 16.0     # manual derivation not graded yet
     assert float(alice[header.index("max_score")]) == 19.0
     assert float(table[(PS1, "bob")][header.index("score")]) == 0.0
+
+
+# ---- without bubblewrap ------------------------------------------------------------------------
+
+
+def test_autograde_stops_without_the_sandbox_unless_the_opt_out_is_set(course):
+    nbs.submit(course, "alice", PS1)
+    env = nbs.env()
+    env["PATH"] = str(nbs.BIN)            # no /usr/bin: bwrap cannot be found
+    cmd = [str(nbs.BIN / "nbgrader"), "autograde", PS1, "--force"]
+    proc = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "autograde stopped" in proc.stderr and "apt-get install -y bubblewrap" in proc.stderr
+    with nbs.gradebook(course) as gb:
+        grades = gb.find_submission_notebook(PS1, PS1, "alice").grades
+        assert all(g.auto_score is None for g in grades), "nothing was graded without the sandbox"
+    env["ADCOURSE_GRADE_UNSANDBOXED"] = "1"   # the documented opt-out
+    proc = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nbs.assert_exact_losses(nbs.scores(course, PS1, "alice"), PS1, set())
+    assert "graded WITHOUT the sandbox" in (course / "needs_review.csv").read_text()
