@@ -262,7 +262,19 @@ os.kill(os.getpid(), signal.SIGKILL)       # and itself, while the notebook is b
                        meta=dict(nb.cells[[nbs.grade_id(c) for c in nb.cells].index(
                            "test_sqrt_vjp_visible")].metadata["nbgrader"]))(nb))), set()),
         "wrong_notebook": (dict(edit=_ps2_notebook_as_ps1(root)), ALL1),
+        "edited_tests": (dict(answers=PS1_SIGN, edit=_edit_tests), PS1_SIGN_BROKEN),
     }
+
+
+def _edit_tests(nb):
+    """Every test cell replaced by a passing one worth 100 points, and unlocked."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            cell.source = "assert True  # tests edited to pass"
+            meta["points"] = 100
+            meta["locked"] = False
+    return nb
 
 
 @pytest.fixture(scope="module")
@@ -287,6 +299,19 @@ def test_ps1_every_submission_scores_exactly_its_own_answers(ps1_graded):
         except AssertionError as exc:
             wrong[student] = str(exc)
     assert not wrong, wrong
+
+
+def test_ps1_edited_and_deleted_test_cells_are_graded_as_the_originals(ps1_graded):
+    root = ps1_graded[0]
+    got = nbs.scores(root, PS1, "edited_tests")
+    assert {gid: v[2] for gid, v in got.items() if gid in ALL1} == nbs.test_cells(PS1)
+    graded = "\n".join(c.source for c in nbs.autograded(root, "edited_tests", PS1).cells)
+    assert "tests edited to pass" not in graded and "Visible tests for log_vjp" in graded
+    ids = [nbs.grade_id(c) for c in nbs.autograded(root, "deleted_cells", PS1).cells]
+    assert ids.index("log_vjp") < ids.index("test_log_vjp_visible")
+    assert ids.index("sqrt_vjp") < ids.index("test_sqrt_vjp_visible") < ids.index("test_sqrt_vjp_hidden")
+    assert not nbs.scores(root, PS1, "deleted_cells")["test_sqrt_vjp_hidden"][3], \
+        "a restored cell is autograded, not left to manual grading"
 
 
 def test_ps1_gradebook_untouched_by_the_gradebook_cheat(ps1_graded):
@@ -434,6 +459,12 @@ def solve_vjp_b(g, ans, A, b):
         "test_low_rank_hidden", "test_solve_vjp_b_visible", "test_solve_vjp_b_hidden"}),
         # (least_squares_grads plugs that solve_vjp_b into ad.grad, where matmul's rule exists:
         # its items judge the plugging, the rule's own items judge the rule)
+        "shape": (dict(answers={"svd_values_vjp": '''
+def svd_values_vjp(g, ans, W, **kwargs):
+    U, s, Vt = anp.linalg.svd(W, full_matrices=False)
+    return anp.transpose(anp.matmul(U * g, Vt))      # shape (n, m) instead of (m, n)
+'''}), {"test_svd_values_vjp_visible", "test_svd_values_vjp_hidden", "test_low_rank_visible",
+           "test_low_rank_hidden"}),
         "exec_solution": (dict(blank=True, edit=_with_cell(EXEC_SOLUTION.format(a=PS2),
                                                            after="low_rank")), ALL2),
         "import_grader": (dict(blank=True, edit=_with_cell(IMPORT_GRADER.format(m="ps2", define='''
@@ -465,3 +496,9 @@ def test_ps2_every_submission_scores_exactly_its_own_answers(ps2_graded):
     assert not wrong, wrong
     msg = nbs.cell_errors(nbs.autograded(root, "delegate_copy", PS2), "test_svd_vjp_visible")
     assert "[delegation]" in msg and "removed from the engine" in msg, msg
+    # the messages say which oracle disagreed, on which input, by how much, and by what criterion
+    msg = nbs.cell_errors(nbs.autograded(root, "transpose", PS2), "test_solve_vjp_b_hidden")
+    assert "[engine reference rule]" in msg and "[autograd]" in msg
+    assert "A 3x3 with cond" in msg and "worst" in msg and "criterion" in msg
+    msg = nbs.cell_errors(nbs.autograded(root, "shape", PS2), "test_svd_values_vjp_hidden")
+    assert "wrong shape" in msg

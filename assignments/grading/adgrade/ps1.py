@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .harness import ERROR, CellGrader, quiet, rng_for
+from .harness import ERROR, quiet, rng_for
 
 #: engine modes: {mode: primitives whose rules are removed (None: all rules)}. Mode "engine"
 #: also lacks the rules that would give log's or sqrt's derivative by another route.

@@ -45,17 +45,27 @@ def _matrix_with_cond(rng, n, cond):
     return (_orth(rng, n) * s) @ _orth(rng, n).T * rng.uniform(0.5, 2.0)
 
 
+def _array(out):
+    """``out`` as a float array, or None if it is not an array of numbers."""
+    try:
+        return np.asarray(out, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
 def _shape_ok(cg, out, shape, label, what):
-    got = np.shape(out) if isinstance(out, np.ndarray) else None
+    a = _array(out)
+    got = a.shape if a is not None else type(out).__name__
     return cg.require(got == tuple(shape), f"{what} returned the wrong shape ({label}): expected "
-                                           f"{tuple(shape)}, got {got if got is not None else type(out).__name__}")
+                                           f"{tuple(shape)}, got {got}")
 
 
 def _directional(cg, out, E, fd, label, what, rtol=1e-5, atol=1e-7):
     """<out, E> against a central difference of the loss along E."""
     if out is None or not _shape_ok(cg, out, E.shape, label, what):
         return
-    cg.compare("central finite differences", label, float(np.sum(out * E)), fd, rtol=rtol, atol=atol)
+    cg.compare("central finite differences", label, float(np.sum(_array(out) * E)), fd,
+               rtol=rtol, atol=atol)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -318,7 +328,8 @@ def grade_lsq(cg, hidden):
             h = 1e-6
             fd = (_lsq_loss(A + h * E, b + h * e, y, np) - _lsq_loss(A - h * E, b - h * e, y, np)) / (2 * h)
             cg.compare("central finite differences", f"directional derivative, {label}",
-                       float(np.sum(pair[0] * E) + np.sum(pair[1] * e)), fd, rtol=1e-5, atol=1e-7)
+                       float(np.sum(_array(pair[0]) * E) + np.sum(_array(pair[1]) * e)), fd,
+                       rtol=1e-5, atol=1e-7)
     if not cg.aborted:
         for k, n in calls.items():
             cg.require(n > 0, f"least_squares_grads never called your {k}: plug it in with "
@@ -363,8 +374,7 @@ def grade_low_rank(cg, hidden):
         h = 1e-6
         fd = (_low_rank_objective(W + h * E, X, Y, lam, np)
               - _low_rank_objective(W - h * E, X, Y, lam, np)) / (2 * h)
-        _directional(cg, value if isinstance(value, np.ndarray) else None, E, fd,
-                     f"directional derivative, {label}", name)
+        _directional(cg, value, E, fd, f"directional derivative, {label}", name)
     if not cg.aborted:
         cg.require(total > 0, "low_rank_grad never called your svd_values_vjp (or svd_vjp): plug "
                               "your rule in with ad.override_rules")
