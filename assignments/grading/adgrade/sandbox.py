@@ -98,9 +98,11 @@ def bwrap_command(engine_dir, workdir, entries):
            "--cap-drop", "ALL", "--die-with-parent", "--new-session",
            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
            "--size", str(256 * 2 ** 20), "--tmpfs", "/tmp"]
-    for link in ("lib", "lib64", "bin", "sbin"):
-        if os.path.islink(f"/{link}"):
-            cmd += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+    for top in ("lib", "lib64", "bin", "sbin"):
+        if os.path.islink(f"/{top}"):
+            cmd += ["--symlink", os.readlink(f"/{top}"), f"/{top}"]
+        elif os.path.isdir(f"/{top}"):
+            cmd += ["--ro-bind", f"/{top}", f"/{top}"]
     if not base.startswith("/usr/"):
         cmd += ["--ro-bind", base, base]
     for d in _hidden_python_dirs():
@@ -165,7 +167,7 @@ class Worker:
         self._start_timeout = start_timeout
         self._ready = False
 
-    def _wait_ready(self):
+    def wait_ready(self):
         if not self._ready:
             answer = self._read(self._start_timeout)
             if answer.get("ready") is not True:
@@ -174,7 +176,7 @@ class Worker:
 
     def request(self, msg, timeout):
         """Send ``msg`` (a dict), return the worker's answer (a dict) within ``timeout`` s."""
-        self._wait_ready()
+        self.wait_ready()
         self._next_id += 1
         try:
             self.proc.stdin.write(json.dumps(dict(msg, id=self._next_id), allow_nan=False).encode()

@@ -33,7 +33,7 @@ class Submission:
     first mode's cell outputs are the ones shown in the autograded notebook."""
 
     def __init__(self, cells, submission_dir, engines, *, sandboxed=True, timeout=10.0,
-                 max_starts=4, **limits):
+                 max_starts=16, **limits):
         self.cells = list(cells)
         self.ipython = any(_IPYTHON_SYNTAX.search(src) for _, src in self.cells)
         self.dir = submission_dir
@@ -69,6 +69,13 @@ class Submission:
                     raise WorkerLost("the notebook's cells could not be run (the worker was lost "
                                      f"{self.starts[mode]} times)")
                 w = self.workers[mode] = self._spawn(mode)
+            try:
+                w.wait_ready()
+            except WorkerLost as exc:   # not the notebook's fault: the sandbox did not start
+                detail = w.stderr_tail(500).strip()
+                w.cleanup()
+                self.workers[mode] = None
+                raise WorkerLost(f"{exc}: {detail}") from None
             try:
                 results = {}
                 for index, source in self.cells:
