@@ -42,7 +42,12 @@ REVIEW_KEY = "adgrade"
 
 
 def review_notes(nb):
-    return nb.metadata.setdefault(REVIEW_KEY, {}).setdefault("review", [])
+    """The notebook's list of reasons for a human look (a submitted value of any other shape is
+    replaced: the student does not write it)."""
+    meta = nb.metadata.get(REVIEW_KEY)
+    if not isinstance(meta, dict) or not isinstance(meta.get("review"), list):
+        meta = nb.metadata[REVIEW_KEY] = {"review": []}
+    return meta["review"]
 
 
 def _is_test_cell(cell):
