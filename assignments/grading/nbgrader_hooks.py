@@ -46,8 +46,8 @@ def review_notes(nb):
     replaced: the student does not write it)."""
     meta = nb.metadata.get(REVIEW_KEY)
     if not isinstance(meta, dict) or not isinstance(meta.get("review"), list):
-        meta = nb.metadata[REVIEW_KEY] = {"review": []}
-    return meta["review"]
+        nb.metadata[REVIEW_KEY] = {"review": []}     # (stored as a copy: read it back)
+    return nb.metadata[REVIEW_KEY]["review"]
 
 
 def _is_test_cell(cell):

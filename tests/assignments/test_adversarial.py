@@ -263,7 +263,14 @@ os.kill(os.getpid(), signal.SIGKILL)       # and itself, while the notebook is b
                            "test_sqrt_vjp_visible")].metadata["nbgrader"]))(nb))), set()),
         "wrong_notebook": (dict(edit=_ps2_notebook_as_ps1(root)), ALL1),
         "edited_tests": (dict(answers=PS1_SIGN, edit=_edit_tests), PS1_SIGN_BROKEN),
+        "forged_review": (dict(edit=_forge_review), set()),
     }
+
+
+def _forge_review(nb):
+    """The grader's review metadata, written by the student (a malformed value)."""
+    nb.metadata["adgrade"] = "reviewed: all fine"
+    return nb
 
 
 def _edit_tests(nb):
@@ -383,7 +390,7 @@ def test_ps1_review_report_lists_exactly_the_submissions_needing_a_look(ps1_grad
     expected = {"saboteur", "deleted_cells", "extra_cells", "wrong_notebook", "os_exit",
                 "delegate_copy", "delegate_power", "delegate_autograd"}
     assert expected <= set(rows), rows
-    assert not {"ref", "honest_loops_stderr", "sign", "raises"} & set(rows), rows
+    assert not {"ref", "honest_loops_stderr", "sign", "raises", "forged_review"} & set(rows), rows
     assert "another assignment" in rows["wrong_notebook"]
     assert "log_vjp put back blank" in rows["deleted_cells"] or "answer cells log_vjp" in rows["deleted_cells"]
     assert "bonus_points" in rows["extra_cells"] and "repeats" in rows["extra_cells"]
