@@ -2,36 +2,29 @@
 # root: run every nbgrader command from here (the Makefile targets release / autograde /
 # feedback / grades do). See the "Assignments" section of the top-level README.
 import os
-import secrets
 import sys
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
-                                    ClearOutput, Execute, GetGrades, IgnorePattern, LimitOutput,
-                                    SaveAutoGrades)
+                                    ClearOutput, DeduplicateIds, GetGrades, LimitOutput,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GRADING = os.path.join(HERE, "grading")
-sys.path.insert(0, GRADING)
-from nbgrader_hooks import HideTestTracebacks, RequireTestEvidence  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "grading"))
+# The engine (the graders' oracle, and the source of the workers' engine copies): importable
+# from the repository checkout even when the course is not pip-installed.
+_repo = os.path.dirname(HERE)
+if os.path.isdir(os.path.join(_repo, "autodiff_core")) and _repo not in sys.path:
+    sys.path.insert(1, _repo)
+from nbgrader_hooks import GradeInSandbox, RestoreCells  # noqa: E402
 
-# --- environment inherited by the grading kernels -----------------------------------------------
 # nbgrader runs the `alembic` command from PATH to check the gradebook: make the tools of the
 # Python running nbgrader (the course's .venv/bin) findable even if the venv is not activated.
 _bin = os.path.dirname(sys.executable)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = os.pathsep.join(p for p in (_bin, os.environ.get("PATH", "")) if p)
-# Hidden tests import the helper package adgrade from assignments/grading/ (never released).
-os.environ["ADCOURSE_GRADING_DIR"] = GRADING
-# A fresh token per nbgrader run; a test cell's evidence record must carry it.
-os.environ.setdefault("ADCOURSE_EVIDENCE_TOKEN", secrets.token_hex(16))
-# The engine: importable from the repository checkout even when the course is not pip-installed.
-_repo = os.path.dirname(HERE)
-if os.path.isdir(os.path.join(_repo, "autodiff_core")):
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (_repo, os.environ.get("PYTHONPATH", "")) if p)
 
 # --- course directory ---------------------------------------------------------------------------
 c.CourseDirectory.root = HERE
@@ -46,43 +39,51 @@ c.ClearSolutions.code_stub = dict(python="# YOUR CODE HERE\nraise NotImplemented
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # --- autograding --------------------------------------------------------------------------------
-# Per-cell timeout, chosen on purpose: every cell of the reference solution runs in well under
-# a second; 10 s leaves a wide margin on a slow machine and bounds an infinite loop in one answer
-# to 10 s (the cell is interrupted, scores 0, and the next cells still run).
-c.Execute.timeout = 10
-c.Execute.interrupt_on_timeout = True
-c.Execute.error_on_timeout = {
-    "ename": "CellTimeoutError",
-    "evalue": "this cell ran longer than 10 s and was interrupted (an infinite loop?)",
-    "traceback": ["CellTimeoutError: this cell ran longer than 10 s and was interrupted "
-                  "(an infinite loop?)"],
-}
-# nbgrader scores a test cell 0 as soon as it wrote anything to stderr. A NumPy RuntimeWarning
-# from a correct answer (e.g. "divide by zero" at the documented x = 0 edge case) must not cost
-# points: stderr outputs that are Python warnings are dropped before grading.
-c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?m)^.*\b\w*Warning: "
-# A test cell the student deleted is put back (from the gradebook's copy of the source) and
-# graded, instead of its points silently going to manual grading.
-c.OverwriteCells.add_missing_cells = True
+# Trust model (README, "How grading works"): the student's code runs only in bubblewrap-sandboxed
+# workers; every test cell is judged here, in the nbgrader process, and its outputs are written
+# by GradeInSandbox, never copied from student code.
+#
+# Sanitizing: RestoreCells replaces nbgrader's OverwriteCells. It runs before DeduplicateIds (which
+# fails on a cell with grading metadata but no grade id) and repairs extra, repeated, missing and
+# foreign cells so that they cost only the items they touch; nbgrader's own per-cell checks
+# (edited test cells restored, points and lock flags reset) still run inside it.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    RestoreCells,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    CheckCellMetadata,
+]
+c.RestoreCells.course_root = HERE
+# Autograding: GradeInSandbox replaces nbgrader's Execute (and IgnorePattern: stderr output of
+# student code never reaches a test cell, so it cannot cost points).
 c.Autograde.autograde_preprocessors = [
-    Execute,
-    IgnorePattern,
-    RequireTestEvidence,  # a test cell that did not run to its end scores 0
+    GradeInSandbox,
     ClearMetadataPreprocessor,
     LimitOutput,
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+# Every cell of the reference solution and every call the checks make take well under a second;
+# 10 s bounds an infinite loop: the worker is killed, that item scores 0, a fresh worker grades
+# the rest. Limits of each worker process: 2 GiB of address space, 120 s of CPU time.
+c.GradeInSandbox.timeout = 10
+c.GradeInSandbox.memory_mb = 2048
+c.GradeInSandbox.cpu_seconds = 120
+# One row per submission that needs a human look (repaired cells, lost workers, delegation,
+# grading without the sandbox), next to grades.csv; rewritten for a student at each autograde.
+c.GradeInSandbox.review_file = os.path.join(HERE, "needs_review.csv")
+# `nbgrader validate` (not autograde) still runs notebooks with nbgrader's Execute.
+c.Execute.timeout = 10
 
 # --- feedback -----------------------------------------------------------------------------------
-# nbgrader's feedback shows the hidden tests by default (source and tracebacks); students see
-# only which test cell failed and its message.
+# Test cells carry no hidden code (the hidden checks live in grading/adgrade/); their error
+# output is the grader's report, already wrapped. ClearHiddenTests stays for any hidden region
+# an instructor adds to a notebook.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTests,
-    HideTestTracebacks,
     CSSHTMLHeaderPreprocessor,
 ]
 

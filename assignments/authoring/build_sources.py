@@ -13,7 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nbbuild import code, hidden, manual, md, notebook, solution, tests, write  # noqa: E402
+from nbbuild import code, manual, md, notebook, solution, tests, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,7 +29,6 @@ import autodiff_core.numpy as anp   # its traced NumPy namespace (write your rul
 
 
 def ps1():
-    H = lambda gid: hidden("ps1", gid)  # noqa: E731
     cells = [
         md("""
 # Assignment 1: backward (and forward) rules for `log` and `sqrt`
@@ -47,11 +46,19 @@ reverse-mode walkthrough of the lecture for
 $$L(w_1, w_2) = w_2 \\log w_1 + \\sqrt{w_2 \\log w_1}.$$
 
 **Rules of the game.**
-* Write your rules yourself, with `anp` (or `np`) operations. An answer that calls HIPS
-  `autograd`, or the engine's own rule for the same primitive (`anp.log.vjp_rule(0)`, `ad.grad`
-  of `anp.log`, ...), scores 0 for that item.
+* A rule computes its result from its arguments with array operations: functions of `anp` or
+  `np` (including `anp.linalg.solve`, `anp.linalg.svd` and `np.linalg`), arithmetic, Python
+  control flow and helper functions you write. While a rule is graded, the engine has **no
+  derivative rules at all**, and neither HIPS `autograd` nor JAX is installed: a rule that calls
+  `ad.grad`, `ad.vjp` or `ad.jvp` (of anything: `ad.vjp` of `anp.power(x, 0.5)` for `sqrt`
+  too), another primitive's rule (`anp.log.vjp_rule(0)`, ...) or `autograd` fails there and
+  scores 0 for that item. Parts 4 and 5 use the engine as the text says, with your rules for
+  `log` and `sqrt` (the engine's own rules for `log`, `sqrt`, `power` and `log1p` are absent
+  there).
 * Each answer has a visible test cell below it (shapes and one easy value); hidden tests with
   random inputs run when your notebook is graded. Points are shown in each test cell's header.
+* Grading runs your notebook's code in a sandbox: no network, no files but your notebook's
+  folder. Printing, warnings and anything written to stderr cost nothing.
 * Do not edit or delete the test cells: they are restored from the original when grading.
 * Before submitting: *Kernel → Restart & Run All*, and check that nothing fails.
 
@@ -86,11 +93,11 @@ x0 = np.array([0.0])
 with np.errstate(divide="ignore", invalid="ignore"):  # (a NumPy warning would cost nothing)
     out0 = log_vjp(np.ones(1), np.log(x0), x0)
 assert np.isposinf(out0).all(), f"at x = 0 the derivative is +inf, got {out0}"
-""" + H("test_log_vjp_visible")),
+"""),
         tests("test_log_vjp_hidden", 2, """
 # Hidden tests for log_vjp (2 points): random shapes, values from 1e-12 to 1e3, x = 0,
 # finite differences, and a loss through a custom primitive with your rule.
-""" + H("test_log_vjp_hidden")),
+"""),
         md("""
 ## 2. The VJP of `sqrt` (3 points)
 
@@ -109,10 +116,10 @@ x = np.array([1.0, 4.0, 0.25])
 out = sqrt_vjp(np.ones(3), np.sqrt(x), x)
 assert np.shape(out) == (3,), f"expected shape (3,), got {np.shape(out)}"
 assert np.allclose(out, [0.5, 0.25, 1.0]), f"sqrt_vjp(1, sqrt x, x) should be 1/(2 sqrt x), got {out}"
-""" + H("test_sqrt_vjp_visible")),
+"""),
         tests("test_sqrt_vjp_hidden", 2, """
 # Hidden tests for sqrt_vjp (2 points)
-""" + H("test_sqrt_vjp_hidden")),
+"""),
         md("""
 ## 3. The JVPs of `log` and `sqrt` (2 + 2 points)
 
@@ -140,20 +147,20 @@ x = np.array([0.5, 2.0])
 out = log_jvp(np.array([1.0, 3.0]), np.log(x), x)
 assert np.shape(out) == (2,), f"expected shape (2,), got {np.shape(out)}"
 assert np.allclose(out, [2.0, 1.5]), f"log_jvp(t, log x, x) should be t/x, got {out}"
-""" + H("test_log_jvp_visible")),
+"""),
         tests("test_log_jvp_hidden", 1, """
 # Hidden tests for log_jvp (1 point)
-""" + H("test_log_jvp_hidden")),
+"""),
         tests("test_sqrt_jvp_visible", 1, """
 # Visible tests for sqrt_jvp (1 point)
 x = np.array([4.0, 9.0])
 out = sqrt_jvp(np.array([1.0, 3.0]), np.sqrt(x), x)
 assert np.shape(out) == (2,), f"expected shape (2,), got {np.shape(out)}"
 assert np.allclose(out, [0.25, 0.5]), f"sqrt_jvp(t, sqrt x, x) should be t/(2 sqrt x), got {out}"
-""" + H("test_sqrt_jvp_visible")),
+"""),
         tests("test_sqrt_jvp_hidden", 1, """
 # Hidden tests for sqrt_jvp (1 point)
-""" + H("test_sqrt_jvp_hidden")),
+"""),
         md("""
 ## 4. The reverse-mode walkthrough, with your rules (3 points)
 
@@ -202,10 +209,10 @@ val, d1, d2 = walkthrough(2.0, 3.0)
 ref1, ref2 = ad.grad(L, argnums=(0, 1))(2.0, 3.0)
 assert np.isclose(val, L(2.0, 3.0)), f"L(2, 3) = {L(2.0, 3.0)}, got {val}"
 assert np.isclose(d1, ref1) and np.isclose(d2, ref2), f"expected {(ref1, ref2)}, got {(d1, d2)}"
-""" + H("test_walkthrough_visible")),
+"""),
         tests("test_walkthrough_hidden", 2, """
 # Hidden tests for walkthrough (2 points)
-""" + H("test_walkthrough_hidden")),
+"""),
         md("""
 ## 5. Plugging your rules into the engine (3 points)
 
@@ -255,10 +262,10 @@ ref1, ref2 = ad.grad(L, argnums=(0, 1))(2.0, 3.0)
 assert np.isclose(d1, ref1) and np.isclose(d2, ref2), f"expected {(ref1, ref2)}, got {(d1, d2)}"
 val, dval = jvp_with_my_rules(2.0, 3.0, 1.0, 0.0)
 assert np.isclose(val, L(2.0, 3.0)) and np.isclose(dval, ref1), f"expected {(L(2.0, 3.0), ref1)}, got {(val, dval)}"
-""" + H("test_plugin_visible")),
+"""),
         tests("test_plugin_hidden", 2, """
 # Hidden tests for grad_with_my_rules and jvp_with_my_rules (2 points)
-""" + H("test_plugin_hidden")),
+"""),
         md("""
 ## 6. Derivation (3 points, graded by hand)
 
@@ -296,7 +303,6 @@ $\\partial L/\\partial w_2 = \\log w_1 \\left(1 + \\frac{1}{2\\sqrt{w_2 \\log w_
 
 
 def ps2():
-    H = lambda gid: hidden("ps2", gid)  # noqa: E731
     cells = [
         md("""
 # Assignment 2: backward rules for `solve` and the SVD
@@ -315,19 +321,27 @@ A rule has the signature `vjp(g, ans, *args, **kwargs)`: `g` is the cotangent of
 on that output (treat it as zero). Keyword arguments of the call (`full_matrices`,
 `compute_uv`) are passed to the rule.
 
-**Rules of the game** are those of assignment 1: your own rules (no `autograd`, not the engine's
-rule for the same primitive: such an item scores 0), visible tests below each answer, hidden
-tests at grading time, do not edit or delete test cells, *Restart & Run All* before submitting.
+**Rules of the game** are those of assignment 1: a rule computes its result with array
+operations (`anp` / `np`, including `anp.linalg.solve`, `anp.linalg.svd`, `np.linalg`); while
+it is graded the engine has no derivative rules at all and neither `autograd` nor JAX exists,
+so a rule that calls `ad.grad` / `ad.vjp` / `ad.jvp`, another primitive's rule or `autograd`
+scores 0 for that item. Part 4 uses `ad.grad` with your rules plugged in (the engine's own
+rules for `solve`, `svd`, `inv`, `det` and `slogdet` are absent there). Visible tests below
+each answer, hidden tests at grading time, do not edit or delete test cells, *Restart & Run
+All* before submitting.
 
 **Edge cases (documented behaviour).**
 * `solve`: the hidden tests use matrices with condition numbers from 1 to $10^6$; the tolerance
-  grows with $\\operatorname{cond}(A)$, so both `solve(A.T, g)` and `inv(A).T @ g` pass. A
+  grows with $\\operatorname{cond}(A)$ (an error of $(10^{-7} + 10^{-13}
+  \\operatorname{cond}(A))$ times the largest entry of the result is accepted), so both
+  `solve(A.T, g)` and `inv(A).T @ g` pass. A
   singular $A$ is not tested (the forward pass already raises `LinAlgError`).
 * SVD: the tests use matrices with distinct, well separated, nonzero singular values (relative
   gap at least 0.2). At repeated singular values $U$ and $V$ are not differentiable (the factor
   $1/(s_j^2 - s_i^2)$ blows up) and the projection terms of a non-square matrix need $1/s$;
   your rule may return `inf`/`nan` or raise there. Only `full_matrices=False` is tested for the
-  full rule.
+  full rule. Results are compared relative to their largest entry ($10^{-7}$), so a small
+  safeguard such as an `eps` of $10^{-8}$ added in $F$ is fine.
 """),
         code(SETUP),
         md("""
@@ -360,11 +374,11 @@ assert np.allclose(out, expected), f"expected {expected}, got {out}"
 B = np.arange(6.0).reshape(2, 3)
 out = solve_vjp_A(np.ones((2, 3)), np.linalg.solve(A, B), A, B)
 assert np.shape(out) == (2, 2), f"matrix right-hand side: expected shape (2, 2), got {np.shape(out)}"
-""" + H("test_solve_vjp_A_visible")),
+"""),
         tests("test_solve_vjp_A_hidden", 3, """
 # Hidden tests for solve_vjp_A (3 points): sizes 1 to 6, vector and matrix right-hand sides,
 # condition numbers up to 1e6, finite differences, a loss through your rule.
-""" + H("test_solve_vjp_A_hidden")),
+"""),
         solution("solve_vjp_b", """
 def solve_vjp_b(g, ans, A, b):
     \"\"\"Cotangent of b for ans = solve(A, b).\"\"\"
@@ -379,10 +393,10 @@ b = np.array([1.0, 2.0])
 out = solve_vjp_b(np.array([2.0, 1.0]), np.linalg.solve(A, b), A, b)
 assert np.shape(out) == (2,), f"expected shape (2,), got {np.shape(out)}"
 assert np.allclose(out, [1.0, 0.0]), f"A^T out should equal g = [2, 1]; got out = {out}"
-""" + H("test_solve_vjp_b_visible")),
+"""),
         tests("test_solve_vjp_b_hidden", 2, """
 # Hidden tests for solve_vjp_b (2 points)
-""" + H("test_solve_vjp_b_hidden")),
+"""),
         md("""
 ## 2. The VJP of the singular values (3 points)
 
@@ -405,10 +419,10 @@ out = svd_values_vjp(np.array([1.0, 1.0]), np.linalg.svd(W, compute_uv=False), W
                      compute_uv=False)
 assert np.shape(out) == (3, 2), f"expected shape (3, 2) (the shape of W), got {np.shape(out)}"
 assert np.allclose(out, np.eye(3, 2)), f"the gradient of s1 + s2 here is U V^T = eye(3, 2), got {out}"
-""" + H("test_svd_values_vjp_visible")),
+"""),
         tests("test_svd_values_vjp_hidden", 2, """
 # Hidden tests for svd_values_vjp (2 points)
-""" + H("test_svd_values_vjp_hidden")),
+"""),
         md("""
 ## 3. The full VJP of the SVD (5 points, the hard part)
 
@@ -458,11 +472,11 @@ out = svd_vjp((np.ones((3, 3)), np.ones(3), np.ones((3, 3))), (U, s, Vt), W, ful
 assert np.shape(out) == (3, 3), f"expected shape (3, 3), got {np.shape(out)}"
 only_s = svd_vjp((None, np.ones(3), None), (U, s, Vt), W, full_matrices=False)
 assert np.allclose(only_s, U @ Vt), f"with gU = gVt = None the rule is U diag(gs) V^T; got {only_s}"
-""" + H("test_svd_vjp_visible")),
+"""),
         tests("test_svd_vjp_hidden", 4, """
 # Hidden tests for svd_vjp (4 points): square, tall and wide matrices, each output alone and
 # all together, a sign-invariant loss of U, s, V by finite differences and through ad.grad.
-""" + H("test_svd_vjp_hidden")),
+"""),
         md("""
 ## 4. Using the rules (3 + 3 points)
 
@@ -503,10 +517,10 @@ dA, db = least_squares_grads(A, b, y)
 assert np.shape(dA) == (5, 2) and np.shape(db) == (5,), f"shapes {np.shape(dA)}, {np.shape(db)}"
 x = np.linalg.lstsq(A, b, rcond=None)[0]
 assert np.allclose(db, 2 * A @ np.linalg.solve(A.T @ A, x)), "dL/db should be 2 A (A^T A)^{-1} (x - y)"
-""" + H("test_least_squares_visible")),
+"""),
         tests("test_least_squares_hidden", 2, """
 # Hidden tests for least_squares_grads (2 points)
-""" + H("test_least_squares_hidden")),
+"""),
         solution("low_rank", """
 def low_rank_grad(W, X, Y, lam):
     \"\"\"Gradient in W of ||X W - Y||_F^2 + lam * nuclear_norm(W), with your svd_values_vjp.\"\"\"
@@ -525,10 +539,10 @@ W = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
 out = low_rank_grad(W, np.zeros((4, 3)), np.zeros((4, 2)), 0.5)
 assert np.shape(out) == (3, 2), f"expected shape (3, 2), got {np.shape(out)}"
 assert np.allclose(out, 0.5 * np.eye(3, 2)), f"expected 0.5 * U V^T = 0.5 * eye(3, 2), got {out}"
-""" + H("test_low_rank_visible")),
+"""),
         tests("test_low_rank_hidden", 2, """
 # Hidden tests for low_rank_grad (2 points)
-""" + H("test_low_rank_hidden")),
+"""),
         md("""
 ## 5. Derivations (2 + 3 points, graded by hand)
 

@@ -47,27 +47,6 @@ def manual(grade_id, points, text):
                                             points=points))
 
 
-def hidden(assignment, grade_id):
-    """The hidden-test region of the grade cell ``grade_id`` (removed from the release).
-
-    It imports the grading helpers from assignments/grading/ (ADCOURSE_GRADING_DIR is set by
-    nbgrader_config.py; the fallbacks cover running the source notebook in source/<assignment>/
-    and the autograded copy in autograded/<student>/<assignment>/) and runs the cell's checks.
-    """
-    return (
-        "### BEGIN HIDDEN TESTS\n"
-        "import os as _os, sys as _sys\n"
-        "_gd = _os.environ.get('ADCOURSE_GRADING_DIR') or next(\n"
-        "    p for p in (_os.path.abspath('../../grading'), _os.path.abspath('../../../grading'))\n"
-        "    if _os.path.isdir(p))\n"
-        "if _gd not in _sys.path:\n"
-        "    _sys.path.insert(0, _gd)\n"
-        f"import adgrade.{assignment}\n"
-        f"adgrade.{assignment}.grade({grade_id!r}, globals())\n"
-        "### END HIDDEN TESTS"
-    )
-
-
 def notebook(cells):
     nb = new_notebook(cells=cells)
     for i, cell in enumerate(nb.cells):  # deterministic ids: rebuilding gives the same file

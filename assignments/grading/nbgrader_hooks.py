@@ -1,59 +1,274 @@
 """nbgrader preprocessors of this course (loaded by ``assignments/nbgrader_config.py``).
 
-* :class:`RequireTestEvidence` (autograde, right after ``Execute`` and ``IgnorePattern``): a test
-  cell that raised nothing but did not emit its evidence record (see :mod:`adgrade.evidence`)
-  gets an error output, so it scores 0. Without it, a submission that installs an IPython input
-  transformer (or AST transformer, event hook, ...) that turns every later cell into a no-op
-  would get full marks: nbgrader gives full points to a test cell without error output.
-* :class:`HideTestTracebacks` (feedback): the traceback of a failed test cell shows the source
-  lines around the failure, i.e. hidden-test code; this keeps only ``ErrorName: message``.
-  ``ClearHiddenTests`` (nbgrader's own) runs next to it to remove the hidden regions' source.
+* :class:`RestoreCells` (sanitizing step of ``nbgrader autograde``, in place of nbgrader's
+  ``OverwriteCells``): brings the submission back to the assignment's structure before anything
+  runs. A cell with grading metadata that this notebook does not have (an extra cell, a copied
+  cell, the notebook of another assignment) becomes an ordinary cell; a missing answer or test
+  cell is put back where it belongs (a missing answer as its blank stub); then nbgrader's own
+  checks restore edited test cells, points and lock flags. Each repair is recorded for the
+  instructor, so the submission costs only the items it touches.
+* :class:`GradeInSandbox` (autograding step, in place of nbgrader's ``Execute``): runs the
+  student's code cells in sandboxed workers (:mod:`adgrade.sandbox`), grades every test cell with
+  the checks of :mod:`adgrade.ps1` / :mod:`adgrade.ps2` in this process, and writes each test
+  cell's outputs itself: nothing (passed) or one error with the failure report. Student output
+  never reaches a test cell, so nothing printed, displayed or written to stderr changes a score.
+
+Both record what needs a human look in the notebook's metadata (``adgrade.review``);
+:class:`GradeInSandbox` also logs it in one line per student and keeps ``needs_review.csv``.
 """
 from __future__ import annotations
 
+import csv
+import fcntl
 import os
 import sys
+import time
 
+import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
+from traitlets import Float, Int, Unicode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from adgrade import evidence  # noqa: E402  (standard library only)
+from adgrade import ASSIGNMENTS  # noqa: E402
+from adgrade.engine_copy import cached_engine_copy  # noqa: E402
+from adgrade.harness import CellGrader  # noqa: E402
+from adgrade.sandbox import UNSANDBOXED_ENV, SandboxUnavailable, check_sandbox  # noqa: E402
+from adgrade.student import Submission  # noqa: E402
+
+REVIEW_KEY = "adgrade"
+
+
+def review_notes(nb):
+    """The notebook's list of reasons for a human look (a submitted value of any other shape is
+    replaced: the student does not write it)."""
+    meta = nb.metadata.get(REVIEW_KEY)
+    if not isinstance(meta, dict) or not isinstance(meta.get("review"), list):
+        nb.metadata[REVIEW_KEY] = {"review": []}     # (stored as a copy: read it back)
+    return nb.metadata[REVIEW_KEY]["review"]
 
 
 def _is_test_cell(cell):
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
-class RequireTestEvidence(NbGraderPreprocessor):
-    """Score 0 for an autograder test cell that did not prove it ran to its end."""
-
-    message = Unicode(
-        "the tests of this cell did not run to completion (no evidence record): the notebook "
-        "probably installed an IPython input transformer, AST transformer or other execution "
-        "hook that stops cells from running. Such a submission scores 0 on the affected tests.",
-        help="evalue of the error added to a test cell without evidence").tag(config=True)
-
-    def preprocess_cell(self, cell, resources, cell_index):
-        if not _is_test_cell(cell) or utils.has_failed(cell):
-            return cell, resources
-        grade_id = cell.metadata["nbgrader"]["grade_id"]
-        if not any(evidence.is_evidence_for(out, grade_id) for out in cell.outputs):
-            self.log.warning("Test cell %s produced no evidence of running: scored 0", grade_id)
-            cell.outputs.append(NotebookNode(
-                output_type="error", ename="GradingIntegrityError", evalue=self.message,
-                traceback=[f"GradingIntegrityError: {self.message}"]))
-        return cell, resources
+def _nbgrader_meta(cell):
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else None
 
 
-class HideTestTracebacks(NbGraderPreprocessor):
-    """In feedback, replace the tracebacks of test cells by their last line (name: message)."""
+class RestoreCells(OverwriteCells):
+    """Repair the cell structure of a submission against the gradebook (see the module doc)."""
 
-    def preprocess_cell(self, cell, resources, cell_index):
-        if _is_test_cell(cell):
-            for out in cell.outputs:
-                if out.output_type == "error":
-                    out.traceback = [f"{out.ename}: {out.evalue}"]
-        return cell, resources
+    course_root = Unicode("", help="the course root (source notebooks give the cell order)"
+                          ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook:
+            notes = self._repair(nb)
+            nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+        review_notes(nb)[:] = notes
+        for n in notes:
+            self.log.warning("%s", n)
+        return nb, resources
+
+    def _source_order(self, known):
+        path = os.path.join(self.course_root, "source", self.assignment_id,
+                            f"{self.notebook_id}.ipynb")
+        try:
+            order = [_nbgrader_meta(c).get("grade_id") for c in nbformat.read(path, 4).cells
+                     if _nbgrader_meta(c)]
+        except (OSError, ValueError, AttributeError):
+            order = []
+        return [g for g in order if g in known] + [g for g in known if g not in order]
+
+    def _repair(self, nb):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        cells = {c.name: c for c in source_nb.source_cells}
+        grade = {c.name: c.max_score for c in source_nb.grade_cells}
+        solution = {c.name for c in source_nb.solution_cells}
+        task = {c.name: c.max_score for c in source_nb.task_cells}
+        notes, seen, foreign = [], {}, []
+        for i, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(gid, str) or gid not in cells or gid in seen:
+                del cell.metadata["nbgrader"]
+                if isinstance(gid, str) and gid in seen:
+                    notes.append(f"cell {i} repeats the cell '{gid}': graded as an ordinary cell")
+                else:
+                    foreign.append(gid if isinstance(gid, str) else f"(cell {i}, no grade id)")
+                continue
+            seen[gid] = i
+        if foreign:
+            notes.append(f"{len(foreign)} cell(s) with grading metadata that this notebook does "
+                         f"not have ({', '.join(map(str, foreign[:5]))}"
+                         f"{', ...' if len(foreign) > 5 else ''}): treated as ordinary cells")
+        missing = []
+        order = self._source_order(list(cells))
+        for k, gid in enumerate(order):
+            if gid in seen:
+                continue
+            missing.append(gid)
+            src = cells[gid]
+            meta = {"grade": gid in grade, "solution": gid in solution, "locked": src.locked,
+                    "task": gid in task, "grade_id": gid, "schema_version": 3,
+                    "checksum": src.checksum}
+            if gid in grade or gid in task:
+                meta["points"] = float(grade.get(gid, task.get(gid)))
+            metadata = {"nbgrader": meta}
+            if src.locked:
+                metadata.update(deletable=False, editable=False)
+            if src.cell_type == "code":
+                new = nbformat.v4.new_code_cell(src.source, metadata=metadata)
+            else:
+                new = nbformat.v4.new_markdown_cell(src.source, metadata=metadata)
+            before = [seen[g] for g in order[:k] if g in seen]
+            at = max(before) + 1 if before else 0
+            nb.cells.insert(at, new)
+            seen = {g: (j + 1 if j >= at else j) for g, j in seen.items()}
+            seen[gid] = at
+        if missing:
+            answers = [g for g in missing if g in solution]
+            notes.append(f"{len(missing)} cell(s) missing, put back"
+                         + (f" (answer cells {', '.join(answers)} put back blank)" if answers else "")
+                         + f": {', '.join(missing)}")
+        if foreign and len(missing) == len(cells):
+            notes.append("none of this notebook's cells are there: is it the notebook of another "
+                         "assignment?")
+        for cell in nb.cells:
+            meta = _nbgrader_meta(cell)
+            if meta and meta.get("locked") and cells[meta["grade_id"]].locked \
+                    and cell.source != cells[meta["grade_id"]].source:
+                notes.append(f"locked cell '{meta['grade_id']}' was edited: graded with the "
+                             "original")
+        return notes
+
+
+class GradeInSandbox(NbGraderPreprocessor):
+    """Grade the test cells from values computed in sandboxed workers (see the module doc)."""
+
+    timeout = Float(10.0, help="seconds a worker may take for one cell or one call").tag(config=True)
+    memory_mb = Int(2048, help="address-space limit of a worker (MiB)").tag(config=True)
+    cpu_seconds = Int(120, help="CPU-time limit of a worker (s)").tag(config=True)
+    review_file = Unicode("", help="CSV of the submissions that need a human look").tag(config=True)
+
+    _checked = False
+
+    def _sandboxed(self):
+        if os.environ.get(UNSANDBOXED_ENV) == "1":
+            return False
+        if not GradeInSandbox._checked:
+            try:
+                check_sandbox()
+            except SandboxUnavailable as exc:
+                # SystemExit is not caught per student by nbgrader: autograde stops here
+                raise SystemExit(f"autograde stopped: {exc} (To grade without the sandbox, "
+                                 f"student code then running with your rights, set "
+                                 f"{UNSANDBOXED_ENV}=1; see the README.)") from None
+            GradeInSandbox._checked = True
+        return True
+
+    def preprocess(self, nb, resources):
+        assignment = resources["nbgrader"]["assignment"]
+        student = resources["nbgrader"]["student"]
+        checks = ASSIGNMENTS.get(assignment)
+        notes = review_notes(nb)
+        sandboxed = self._sandboxed()
+        if not sandboxed:
+            notes.append(f"graded WITHOUT the sandbox ({UNSANDBOXED_ENV}=1)")
+        if checks is None:
+            raise ValueError(f"no checks are defined for the assignment '{assignment}' "
+                             "(assignments/grading/adgrade/__init__.py)")
+        engines = {mode: cached_engine_copy(prims) for mode, prims in checks.MODES.items()}
+        run = [(i, c.source) for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and not _is_test_cell(c)]
+        sub = Submission(run, resources["metadata"]["path"], engines, sandboxed=sandboxed,
+                         timeout=self.timeout, memory_mb=self.memory_mb,
+                         cpu_seconds=self.cpu_seconds)
+        sub.prestart()
+        try:
+            for cell in nb.cells:
+                if _is_test_cell(cell):
+                    self._grade_cell(cell, checks, sub, notes)
+            self._copy_outputs(nb, sub.outputs())
+        finally:
+            sub.close()
+        notes.extend(sub.notes)
+        if notes:
+            self.log.warning("needs a look: student '%s', %s: %s", student, assignment,
+                             "; ".join(notes))
+        if self.review_file:
+            self._update_review(assignment, student, notes)
+        return nb, resources
+
+    def _grade_cell(self, cell, checks, sub, notes):
+        gid = cell.metadata.nbgrader["grade_id"]
+        item = checks.ITEMS.get(gid)
+        if item is None:
+            message = f"{gid}: no checks are defined for this test cell; it scores 0"
+            notes.append(message)
+        else:
+            name, run = item
+            cg = CellGrader(gid, name, sub)
+            try:
+                run(cg)
+            except Exception as exc:  # noqa: BLE001 - a value the checks could not process
+                cg.fail(f"the grader could not process this answer: {type(exc).__name__}: {exc}", 1)
+                notes.append(f"{gid}: the checks themselves failed ({type(exc).__name__}: {exc})")
+            message = cg.verdict()
+            if cg.aborted:
+                notes.append(f"{gid}: {cg.aborted}")
+            elif message and "[delegation]" in message:
+                notes.append(f"{gid}: delegation (scored 0)")
+        cell.execution_count = None
+        cell.outputs = [] if message is None else [NotebookNode(
+            output_type="error", ename="GradingFailure", evalue=message,
+            traceback=message.splitlines())]
+
+    @staticmethod
+    def _copy_outputs(nb, results):
+        """The worker's outputs of the student's cells, as plain text and PNG only."""
+        for index, answer in results.items():
+            cell = nb.cells[index]
+            outputs = []
+            for o in answer.get("outputs", []):
+                if "stream" in o and o["stream"] in ("stdout", "stderr"):
+                    outputs.append(nbformat.v4.new_output("stream", name=o["stream"],
+                                                          text=str(o.get("text", ""))))
+                elif isinstance(o.get("display"), dict):
+                    outputs.append(nbformat.v4.new_output("display_data", data={
+                        k: str(v) for k, v in o["display"].items()
+                        if k in ("text/plain", "image/png")}))
+            err = answer.get("error")
+            if isinstance(err, dict):
+                outputs.append(nbformat.v4.new_output(
+                    "error", ename=str(err.get("ename")), evalue=str(err.get("evalue")),
+                    traceback=[f"{err.get('ename')}: {err.get('evalue')}"]))
+            cell.outputs = outputs
+
+    def _update_review(self, assignment, student, notes):
+        """Replace this submission's row of the review CSV (under a lock: parallel graders)."""
+        fields = ["assignment", "student", "graded_at", "what needs a look"]
+        with open(self.review_file, "a+", newline="", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            rows = [r for r in csv.DictReader(fh)
+                    if (r.get("assignment"), r.get("student")) != (assignment, student)]
+            if notes:
+                rows.append({"assignment": assignment, "student": student,
+                             "graded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                             "what needs a look": " | ".join(notes)})
+            fh.seek(0)
+            fh.truncate()
+            writer = csv.DictWriter(fh, fields)
+            writer.writeheader()
+            writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student"])))

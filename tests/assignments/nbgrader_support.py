@@ -37,8 +37,7 @@ def env():
     e = dict(os.environ)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"  # nbgrader runs `alembic` from PATH
     e["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), e.get("PYTHONPATH", "")) if p)
-    e.pop("ADCOURSE_EVIDENCE_TOKEN", None)
-    e.pop("ADCOURSE_GRADING_DIR", None)
+    e.pop("ADCOURSE_GRADE_UNSANDBOXED", None)     # tests grade in the sandbox unless they say so
     return e
 
 
