@@ -35,7 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from adgrade import ASSIGNMENTS  # noqa: E402
 from adgrade.engine_copy import cached_engine_copy  # noqa: E402
 from adgrade.harness import CellGrader  # noqa: E402
-from adgrade.sandbox import UNSANDBOXED_ENV, SandboxUnavailable, check_sandbox  # noqa: E402
+from adgrade.sandbox import (UNSANDBOXED_ENV, SandboxUnavailable, check_sandbox,  # noqa: E402
+                            symlinks_in)
 from adgrade.student import Submission  # noqa: E402
 
 REVIEW_KEY = "adgrade"
@@ -191,7 +192,22 @@ class GradeInSandbox(NbGraderPreprocessor):
         engines = {mode: cached_engine_copy(prims) for mode, prims in checks.MODES.items()}
         run = [(i, c.source) for i, c in enumerate(nb.cells)
                if c.cell_type == "code" and not _is_test_cell(c)]
-        sub = Submission(run, resources["metadata"]["path"], engines, sandboxed=sandboxed,
+        # The worker's copy comes from submitted/ with links left out: nbgrader's copy into
+        # autograded/ has followed them (a link to ../../../gradebook.db arrives as a real file).
+        graded_dir = resources["metadata"]["path"]
+        submitted_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(graded_dir)))), "submitted", student, assignment)
+        if not os.path.isdir(submitted_dir):
+            submitted_dir = graded_dir
+        links = symlinks_in(submitted_dir)
+        if links:
+            notes.append("the submission holds symbolic links, left out of grading and removed "
+                         "from autograded/: " + ", ".join(links[:5]))
+            for rel in links:                       # nbgrader's copy of what each link named
+                copy = os.path.join(graded_dir, rel)
+                if os.path.isfile(copy) and not copy.endswith(".ipynb"):
+                    os.remove(copy)
+        sub = Submission(run, submitted_dir, engines, sandboxed=sandboxed,
                          timeout=self.timeout, memory_mb=self.memory_mb,
                          cpu_seconds=self.cpu_seconds)
         sub.prestart()

@@ -69,7 +69,8 @@ class CellGrader:
         if self.aborted:
             return None
         try:
-            return self.student.call(mode, target, args, kwargs)
+            result = self.student.call(mode, target, args, kwargs)
+            return self._returned_value(label, target, what, result)
         except WorkerLost as exc:
             self.aborted = str(exc)
             self.fail(f"{what} could not be graded: {exc} while running it ({label}); "
@@ -96,6 +97,23 @@ class CellGrader:
                 self.fail(f"{what} returned something that is not numbers ({label}): "
                           f"{exc.message}", ERROR)
         return None
+
+    def _returned_value(self, label, target, what, result):
+        """``result`` if it holds a value; a failure (and None) for None, which is never an answer
+        (the checks after a call skip a None, taking it for a call that already failed).
+        ``proc:counted`` answers ``(value, counts)``: its value is the one that must not be None."""
+        value = result
+        if target == "proc:counted":
+            if not (isinstance(result, (list, tuple)) and len(result) == 2):
+                self.fail(f"{what} could not be counted ({label}): the grading procedure in the "
+                          "worker answered something else (was it replaced?)", ERROR)
+                return None
+            value = result[0]
+        if value is None:
+            self.fail(f"{what} returned None ({label}): it must return the numbers asked for",
+                      ERROR)
+            return None
+        return result
 
     def compare(self, oracle, label, got, expected, *, rtol=1e-7, atol=0.0, scale="array",
                 kind=MISMATCH):

@@ -138,6 +138,22 @@ def check_sandbox():
                                  f"{proc.stderr.strip()[:300]}. Fix: {FIX}.")
 
 
+def _symlinks(folder, names):
+    """copytree's ignore: every symbolic link (a submission's link could name the gradebook or
+    source/; nbgrader's own copy into autograded/ follows links, so the worker copies from
+    submitted/ and leaves links out)."""
+    return [n for n in names if os.path.islink(os.path.join(folder, n))]
+
+
+def symlinks_in(folder):
+    """The symbolic links under ``folder`` (relative paths), for the review report."""
+    found = []
+    for top, dirs, files in os.walk(folder):
+        found += [os.path.relpath(os.path.join(top, n), folder) for n in dirs + files
+                  if os.path.islink(os.path.join(top, n))]
+    return sorted(found)
+
+
 class Worker:
     """One sandboxed ``adworker`` process; :meth:`request` sends one request, returns its answer."""
 
@@ -145,7 +161,7 @@ class Worker:
                  cpu_seconds=120, file_mb=64, start_timeout=60.0):
         self._tmp = tempfile.mkdtemp(prefix="adgrade-work-")
         workdir = os.path.join(self._tmp, "work")
-        shutil.copytree(submission_dir, workdir, symlinks=True)
+        shutil.copytree(submission_dir, workdir, symlinks=True, ignore=_symlinks)
         self._stderr = open(os.path.join(self._tmp, "stderr"), "w+b")
         if sandboxed:
             cmd, cwd = bwrap_command(engine_dir, workdir, _entries()), None
