@@ -1,10 +1,11 @@
 # Two commands do all the set-up on a fresh machine:
-#   make lab    create .venv, install the course, open it in JupyterLab
-#   make test   create .venv, install the test tools, run the whole test suite
+#   make lab    create .venv, install the course (not the test tools), open it in JupyterLab
+#   make test   create .venv, install the course and the test tools, run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+LAB_STAMP = $(VENV)/.installed-course
 
 .PHONY: lab test test-quick bench clean
 
@@ -14,8 +15,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[course,test]'
 	touch $(STAMP)
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) course/index.ipynb
+$(LAB_STAMP): pyproject.toml constraints.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[course]'
+	touch $(LAB_STAMP)
+
+# JupyterLab serves the repository root (so the Formgrader finds the course root assignments/
+# through ./nbgrader_config.py) and opens, and prints the address of, the course index.
+# LAB_ARGS: more options for jupyter lab, e.g. LAB_ARGS="--no-browser --port=9999".
+LAB_ARGS ?=
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
+	  --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/index.ipynb $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest
