@@ -138,11 +138,12 @@ def test_postbuild_student_layout_steps(tmp_path):
         assert f"labextension lock --level=sys_prefix @jupyter/nbgrader:{plugin}" in calls
     assert not any("disable" in c and "validate" in c for c in calls)
 
-    config = json.loads((tmp_path / "prefix" / "etc" / "jupyter" / "jupyter_server_config.d"
-                         / "autodiff_course.json").read_text())
-    for app in ("ServerApp", "LabApp", "JupyterNotebookApp"):
+    etc = tmp_path / "prefix" / "etc" / "jupyter"
+    for name, app in (("server", "ServerApp"), ("lab", "LabApp"), ("notebook", "JupyterNotebookApp")):
+        config = json.loads((etc / f"jupyter_{name}_config.json").read_text())
         assert config[app]["default_url"] == "/lab/tree/course/index.ipynb", app
-    assert "*.egg-info" in config["ContentsManager"]["hide_globs"]
+    server = json.loads((etc / "jupyter_server_config.json").read_text())
+    assert "*.egg-info" in server["ContentsManager"]["hide_globs"]
 
 
 def test_postbuild_leak_scan_skips_installed_environments(tmp_path):
