@@ -77,3 +77,27 @@ feedback: $(STAMP)
 
 grades: $(STAMP)
 	$(NBGRADER) export
+
+# ---- JupyterHub for a class on one machine (deploy/hub/, see deploy/README.md) ----
+# make hub-env     a Python environment every Unix user can run (not under /root): the course + JupyterHub
+# make hub-proxy   configurable-http-proxy from npm into deploy/hub/node_modules
+# make hub         run JupyterHub as root with deploy/hub/jupyterhub_config.py
+HUB_PYTHON ?= /usr/bin/python3
+HUB_VENV   ?= /opt/autodiff-hub
+HUB_ARGS   ?=
+.PHONY: hub-env hub-proxy hub
+
+hub-env:
+	[ -x $(HUB_VENV)/bin/python ] || $(HUB_PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(HUB_VENV)/bin/python -m pip install --quiet -c constraints.txt '.[hub]'
+	chmod -R a+rX $(HUB_VENV)
+
+hub-proxy:
+	cd deploy/hub && npm install --no-fund --no-audit --loglevel=error
+
+hub: deploy/hub/node_modules/.bin/configurable-http-proxy
+	cd deploy/hub && PATH="$(abspath $(HUB_VENV))/bin:$$PATH" jupyterhub -f jupyterhub_config.py $(HUB_ARGS)
+
+deploy/hub/node_modules/.bin/configurable-http-proxy:
+	$(MAKE) hub-proxy
