@@ -179,3 +179,21 @@ def wait_kernel_idle(page, timeout=120_000) -> None:
                return k && k.status === 'idle'; }""",
         timeout=timeout,
     )
+
+
+# nbgrader's generated artefacts and build leftovers: never copied into a test's repository
+GENERATED = shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db",
+                                   "*.csv", ".nbgrader.log", "__pycache__", ".ipynb_checkpoints",
+                                   "node_modules", "*.egg-info")
+
+
+def copy_repository(dest: Path, names: list[str]) -> Path:
+    """Copy the named top-level files and folders of this repository into `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=GENERATED)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest

@@ -20,14 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from binder_support import ARTIFACTS, REPO, clean_env, free_port, open_lab, stop_process_group
+from binder_support import ARTIFACTS, clean_env, copy_repository, free_port, open_lab, stop_process_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 COPY = ["course", "assignments", "autodiff_core", "nbgrader_config.py", "Makefile", "pyproject.toml",
         "constraints.txt"]
-GENERATED = shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db",
-                                   "*.csv", ".nbgrader.log", "__pycache__", ".ipynb_checkpoints")
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +33,7 @@ def make_lab(tmp_path_factory):
     require_make = shutil.which("make")
     assert require_make, "make not found"
     base = tmp_path_factory.mktemp("lab")
-    repo = base / "repo"
-    repo.mkdir()
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, repo / name, ignore=GENERATED)
-        else:
-            shutil.copy2(src, repo / name)
+    repo = copy_repository(base / "repo", COPY)
     home = base / "home"
     home.mkdir()
     venv = Path(sys.prefix)
