@@ -55,9 +55,9 @@ TEXT_SUFFIXES = {".ipynb", ".py", ".md", ".txt", ".json", ".toml", ".cfg", ".rst
 IGNORE = shutil.ignore_patterns(
     "__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info", ".DS_Store"
 )
-# generated nbgrader artefacts never copied into the temporary course root
 # nbgrader's IncludeHeaderFooter puts this notebook's cells on top of every released notebook
 HANDIN_HEADER = Path(__file__).resolve().parent / "student_handin_header.ipynb"
+# generated nbgrader artefacts never copied into the temporary course root
 COURSE_ROOT_IGNORE = shutil.ignore_patterns(
     "release", "submitted", "autograded", "feedback", "gradebook.db", "*.csv",
     ".nbgrader.log", "__pycache__", ".ipynb_checkpoints",
