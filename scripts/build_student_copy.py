@@ -152,15 +152,25 @@ def generate_release(assignments: Path, dest: Path) -> list[str]:
     return ids
 
 
-def point_links_at_release(course: Path) -> None:
-    """In the copied lecture notebooks, turn links into assignments/source/ (instructor only)
-    into links to assignments/release/, where the copy has the problem sets."""
+SOURCE_LINK = re.compile(r"\]\(((?:\.\./)*)assignments/source/([\w.-]+)/?\)")
+
+
+def point_links_at_release(course: Path, release: Path) -> None:
+    """In the copied lecture notebooks, turn links to an assignment's source folder
+    (instructor only) into links to its released notebook: JupyterLab cannot open a link
+    to a folder ("is a directory, not a file"), and the copy has no source/."""
+    def to_release(m: re.Match) -> str:
+        notebooks = sorted((release / m.group(2)).glob("*.ipynb"))
+        target = f"{m.group(2)}/{notebooks[0].name}" if len(notebooks) == 1 else f"{m.group(2)}/"
+        return f"]({m.group(1)}assignments/release/{target})"
+
     for path in sorted(course.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
         changed = False
         for cell in nb.cells:
             if cell.cell_type == "markdown" and "assignments/source/" in cell.source:
-                cell.source = cell.source.replace("assignments/source/", "assignments/release/")
+                text = SOURCE_LINK.sub(to_release, cell.source)
+                cell.source = text.replace("assignments/source/", "assignments/release/")
                 changed = True
         if changed:
             nbformat.write(nb, path)
@@ -224,7 +234,6 @@ def build(repo: Path, out: Path, binder_repo: str = PLACEHOLDER) -> list[str]:
         shutil.copy2(repo / name, out / name)
     for lic in repo.glob("LICEN[CS]E*"):
         shutil.copy2(lic, out / lic.name)
-    point_links_at_release(out / "course")
     note = PLACEHOLDER_NOTE if binder_repo == PLACEHOLDER else ""
     (out / "README.md").write_text(STUDENT_README.format(binder_repo=binder_repo, placeholder_note=note))
     (out / ".gitignore").write_text(
@@ -235,6 +244,7 @@ def build(repo: Path, out: Path, binder_repo: str = PLACEHOLDER) -> list[str]:
     assignments = repo / "assignments"
     if (assignments / "source").is_dir():
         ids = generate_release(assignments, out / "assignments" / "release")
+    point_links_at_release(out / "course", out / "assignments" / "release")
     (out / "assignments").mkdir(exist_ok=True)
     (out / "assignments" / "README.md").write_text(
         "# Problem sets\n\n"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from binder_support import ARTIFACTS, first_lecture, open_document, open_lab, wait_kernel_idle
+from binder_support import ARTIFACTS, first_lecture, open_document, open_lab, wait_current, wait_kernel_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -69,15 +69,10 @@ def test_course_index_lecture_and_validate_in_chromium(page, jupyter_server):
     assert "assignments/release/" in href, href
     link.scroll_into_view_if_needed()
     link.click()
-    # a folder link moves the file browser there; a notebook link opens it
-    page.wait_for_function(
-        """(aid) => { const w = window.jupyterapp.shell.currentWidget;
-               const crumbs = document.querySelector('.jp-BreadCrumbs');
-               return (w && w.context && w.context.path.includes('assignments/release/' + aid))
-                      || (crumbs && crumbs.textContent.includes(aid)); }""",
-        arg=aid,
-    )
+    # the released notebook opens (a folder link would give "File Load Error")
+    wait_current(page, f"assignments/release/{aid}/{aid}.ipynb")
     page.screenshot(path=str(ARTIFACTS / "binder_index_link.png"))
+    assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").all_inner_texts()
 
     # --- a lecture notebook, run top to bottom ------------------------------
     lecture = first_lecture(server.root).relative_to(server.root).as_posix()

@@ -50,8 +50,10 @@ def heading_anchors(notebook: Path) -> set[str]:
     return anchors
 
 
-def dead_links(root: Path) -> list[str]:
-    """Every link of course/*.ipynb under `root` that does not resolve, as 'notebook: link'."""
+def dead_links(root: Path, folders_ok: bool = False) -> list[str]:
+    """Every link of course/*.ipynb under `root` that does not resolve, as 'notebook: link'.
+    A link to a folder is dead too unless `folders_ok`: JupyterLab answers it with
+    "File Load Error ... is a directory, not a file"."""
     notebooks = sorted((root / "course").glob("*.ipynb"))
     assert notebooks, f"no course notebooks under {root}"
     dead = []
@@ -67,6 +69,8 @@ def dead_links(root: Path) -> list[str]:
                 target = (nb_path.parent / unquote(parts.path)).resolve() if parts.path else nb_path
                 if not target.exists():
                     dead.append(f"{nb_path.name}: {link}")
+                elif target.is_dir() and not folders_ok:
+                    dead.append(f"{nb_path.name}: {link} (a folder)")
                 elif parts.fragment and target.suffix == ".ipynb":
                     if unquote(parts.fragment) not in heading_anchors(target):
                         dead.append(f"{nb_path.name}: {link} (no such heading)")
@@ -81,7 +85,9 @@ def index_targets(root: Path) -> set[Path]:
 
 
 def test_every_course_link_resolves_in_this_repository():
-    assert not dead_links(SOURCE_REPO), dead_links(SOURCE_REPO)
+    # (the instructor's index links the source folders; the student copy links notebooks)
+    dead = dead_links(SOURCE_REPO, folders_ok=True)
+    assert not dead, dead
 
 
 @pytest.mark.slow
@@ -97,8 +103,7 @@ def test_the_index_links_every_released_problem_set(student_copy):
     assert ids
     targets = index_targets(student_copy)
     for aid in ids:
-        wanted = {release / aid, release / aid / f"{aid}.ipynb"}
-        assert wanted & targets, f"course/index.ipynb links no release of {aid}"
+        assert set((release / aid).glob("*.ipynb")) & targets, f"course/index.ipynb links no release of {aid}"
 
 
 def test_the_checker_finds_a_dead_link_and_a_missing_heading(tmp_path):
@@ -114,8 +119,12 @@ def test_the_checker_finds_a_dead_link_and_a_missing_heading(tmp_path):
         f"[gone](../assignments/source/no_such_set/) [ok]({first.name}#{sorted(headings)[0]}) "
         f"[bad anchor]({first.name}#No-such-heading) <a href=\"99_missing.ipynb\">x</a>"))
     nbformat.write(nb, index)
+    (tmp_path / "assignments" / "source" / "a_folder").mkdir(parents=True)
+    nb.cells.append(nbformat.v4.new_markdown_cell("[folder](../assignments/source/a_folder/)"))
+    nbformat.write(nb, index)
     dead = [d for d in dead_links(tmp_path) if "ps1_elementwise" not in d and "ps2_matrices" not in d]
     # (the real problem-set links are dead here too: this copy has no assignments/)
     assert dead == ["index.ipynb: ../assignments/source/no_such_set/",
                     f"index.ipynb: {first.name}#No-such-heading (no such heading)",
-                    "index.ipynb: 99_missing.ipynb"], dead
+                    "index.ipynb: 99_missing.ipynb",
+                    "index.ipynb: ../assignments/source/a_folder/ (a folder)"], dead
