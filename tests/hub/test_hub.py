@@ -23,6 +23,7 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -173,8 +174,14 @@ def hub(base, deployment, users):
         fh.close()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy2(log, ARTIFACTS / "hub.log")
-        for name in [users.instructor, *users.students]:  # a single-user server left behind
-            subprocess.run(["pkill", "-u", name], capture_output=True)
+        # a single-user server left behind: only the test's own users run processes
+        for name in [users.instructor, *users.students]:
+            pids = subprocess.run(["ps", "-u", name, "-o", "pid="], capture_output=True, text=True).stdout
+            for pid in pids.split():
+                try:
+                    os.kill(int(pid), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
 
 
 def log_in(browser, hub, user: str):
