@@ -1,10 +1,11 @@
 # Two commands do all the set-up on a fresh machine:
-#   make lab    create .venv, install the course, open it in JupyterLab
-#   make test   create .venv, install the test tools, run the whole test suite
+#   make lab    create .venv, install the course (not the test tools), open it in JupyterLab
+#   make test   create .venv, install the course and the test tools, run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+LAB_STAMP = $(VENV)/.installed-course
 
 .PHONY: lab test test-quick bench clean
 
@@ -14,8 +15,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[course,test]'
 	touch $(STAMP)
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) course/index.ipynb
+$(LAB_STAMP): pyproject.toml constraints.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[course]'
+	touch $(LAB_STAMP)
+
+# JupyterLab serves the repository root (so the Formgrader finds the course root assignments/
+# through ./nbgrader_config.py) and opens, and prints the address of, the course index.
+# LAB_ARGS: more options for jupyter lab, e.g. LAB_ARGS="--no-browser --port=9999".
+LAB_ARGS ?=
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
+	  --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/index.ipynb $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -88,3 +100,27 @@ collect: $(STAMP)
 feedback-zip: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback-zip ASSIGNMENT=ps1_elementwise"; exit 2; }
 	$(CLASSROOM).feedback_zip $(ASSIGNMENT)
+
+# ---- JupyterHub for a class on one machine (deploy/hub/, see deploy/README.md) ----
+# make hub-env     a Python environment every Unix user can run (not under /root): the course + JupyterHub
+# make hub-proxy   configurable-http-proxy from npm into deploy/hub/node_modules
+# make hub         run JupyterHub as root with deploy/hub/jupyterhub_config.py
+HUB_PYTHON ?= /usr/bin/python3
+HUB_VENV   ?= /opt/autodiff-hub
+HUB_ARGS   ?=
+.PHONY: hub-env hub-proxy hub
+
+hub-env:
+	[ -x $(HUB_VENV)/bin/python ] || $(HUB_PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(HUB_VENV)/bin/python -m pip install --quiet -c constraints.txt '.[hub]'
+	chmod -R a+rX $(HUB_VENV)
+
+hub-proxy:
+	cd deploy/hub && npm install --no-fund --no-audit --loglevel=error
+
+hub: deploy/hub/node_modules/.bin/configurable-http-proxy
+	cd deploy/hub && PATH="$(abspath $(HUB_VENV))/bin:$$PATH" jupyterhub -f jupyterhub_config.py $(HUB_ARGS)
+
+deploy/hub/node_modules/.bin/configurable-http-proxy:
+	$(MAKE) hub-proxy

@@ -10,6 +10,8 @@ Layout: ``tracer`` (traced values and primitives), ``reverse`` and ``forward`` (
 ``checkpointing``, ``wengert`` (inspectable traces), ``numerics`` (finite differences,
 check_grads), ``estimators`` (Hutchinson, Lanczos, zero-order); derivative rules in ``numpy/``.
 """
+__version__ = "0.1.0"  # the package version (pyproject.toml reads it from here)
+
 from . import numpy  # noqa: F401  (defines the primitives and the tracer methods)
 from .checkpointing import checkpoint, checkpoint_sequential
 from .control import stop_gradient

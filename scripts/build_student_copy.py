@@ -6,13 +6,15 @@ tests. Students (and the Binder image they launch) must only ever see the
 *release* versions. This script writes a self-contained folder that can be
 pushed as its own public repository and launched on Binder:
 
-    course/                 the lecture notebooks (copied as they are)
+    course/                 the lecture notebooks; links to assignments/source/
+                            are pointed at assignments/release/
     autodiff_core/          the AD engine the notebooks import
     assignments/release/    every assignment, generated with
                             `nbgrader generate_assignment` (solutions and
-                            hidden tests removed)
+                            hidden tests removed), headed by a cell saying how
+                            to hand in (download, upload to the LMS)
     binder/                 the repo2docker files (student image)
-    pyproject.toml, constraints.txt, LICENSE (if any), a student README.md
+    pyproject.toml, constraints.txt, LICENSE, a student README.md
 
 The release is generated in a temporary copy of assignments/, so the
 instructor's gradebook and release folder are left untouched. The copy is
@@ -34,6 +36,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 REPO = Path(__file__).resolve().parent.parent
 MARKER_FILE = ".student-copy"
 
@@ -51,6 +55,8 @@ TEXT_SUFFIXES = {".ipynb", ".py", ".md", ".txt", ".json", ".toml", ".cfg", ".rst
 IGNORE = shutil.ignore_patterns(
     "__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info", ".DS_Store"
 )
+# nbgrader's IncludeHeaderFooter puts this notebook's cells on top of every released notebook
+HANDIN_HEADER = Path(__file__).resolve().parent / "student_handin_header.ipynb"
 # generated nbgrader artefacts never copied into the temporary course root
 COURSE_ROOT_IGNORE = shutil.ignore_patterns(
     "release", "submitted", "autograded", "feedback", "gradebook.db", "*.csv",
@@ -64,26 +70,36 @@ STUDENT_README = """\
 {placeholder_note}
 This is the student-facing copy of the course: lecture notebooks in `course/`
 (start at `course/index.ipynb`), the `autodiff_core` engine they use, and the
-problem sets in `assignments/release/`.
+problem sets in `assignments/release/<problem set>/`.
 
 ## Start on Binder
 
-Click the badge. JupyterLab opens on the course index. For a problem set, open
-*Assignment List* (in the *Nbgrader* menu or the command palette), fetch the
-assignment, work in the fetched notebook, and press *Validate* in the notebook
-toolbar to run the visible tests. You can also open the notebooks in
-`assignments/release/` directly. Binder sessions are temporary: download your
-work (File > Download) before you leave.
+Click the badge. JupyterLab opens on the course index; the lectures are in
+`course/`, the problem sets in `assignments/release/` (the index links them).
+Binder sessions are temporary: download your work (*File > Download*) before
+you close the tab.
+
+## Problem sets: work, check, hand in
+
+1. Open `assignments/release/<problem set>/<problem set>.ipynb` and fill in
+   every `YOUR CODE HERE` / `YOUR ANSWER HERE` cell.
+2. Press **Validate** in the notebook toolbar to run the visible tests (more
+   tests run when it is graded).
+3. *Kernel > Restart Kernel and Run All Cells*, save, then *File > Download*.
+4. Upload the downloaded `.ipynb` file, with its file name unchanged, to the
+   problem set's assignment in your course's learning management system
+   (Canvas, Moodle, ...). There is no *Submit* button: nothing reaches your
+   instructor until you upload the file.
 
 ## Start on your own machine
 
-With Python 3.11 (3.10 or newer works):
+With Python 3.11 (3.10 or newer works), from the folder of this README:
 
 ```bash
 python3 -m venv .venv
 .venv/bin/pip install -r binder/requirements.txt   # the pinned versions Binder uses
-PATH="$PWD/.venv/bin:$PATH" bash binder/postBuild  # optional: student nbgrader set-up
-.venv/bin/jupyter lab course/index.ipynb
+PATH="$PWD/.venv/bin:$PATH" bash binder/postBuild  # the Binder image's Jupyter set-up
+.venv/bin/jupyter lab                              # opens course/index.ipynb
 ```
 """
 
@@ -123,7 +139,8 @@ def generate_release(assignments: Path, dest: Path) -> list[str]:
         for aid in ids:
             run(
                 nbgrader_command()
-                + ["generate_assignment", aid, "--force", f"--CourseDirectory.root={root}"],
+                + ["generate_assignment", aid, "--force", f"--CourseDirectory.root={root}",
+                   f"--IncludeHeaderFooter.header={HANDIN_HEADER}"],
                 cwd=root,
             )
         dest.mkdir(parents=True, exist_ok=True)
@@ -133,6 +150,30 @@ def generate_release(assignments: Path, dest: Path) -> list[str]:
                 raise SystemExit(f"nbgrader produced no release for {aid}")
             shutil.copytree(released, dest / aid, ignore=IGNORE)
     return ids
+
+
+SOURCE_LINK = re.compile(r"\]\(((?:\.\./)*)assignments/source/([\w.-]+)/?\)")
+
+
+def point_links_at_release(course: Path, release: Path) -> None:
+    """In the copied lecture notebooks, turn links to an assignment's source folder
+    (instructor only) into links to its released notebook: JupyterLab cannot open a link
+    to a folder ("is a directory, not a file"), and the copy has no source/."""
+    def to_release(m: re.Match) -> str:
+        notebooks = sorted((release / m.group(2)).glob("*.ipynb"))
+        target = f"{m.group(2)}/{notebooks[0].name}" if len(notebooks) == 1 else f"{m.group(2)}/"
+        return f"]({m.group(1)}assignments/release/{target})"
+
+    for path in sorted(course.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        changed = False
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and "assignments/source/" in cell.source:
+                text = SOURCE_LINK.sub(to_release, cell.source)
+                cell.source = text.replace("assignments/source/", "assignments/release/")
+                changed = True
+        if changed:
+            nbformat.write(nb, path)
 
 
 def find_leaks(folder: Path) -> list[str]:
@@ -203,12 +244,13 @@ def build(repo: Path, out: Path, binder_repo: str = PLACEHOLDER) -> list[str]:
     assignments = repo / "assignments"
     if (assignments / "source").is_dir():
         ids = generate_release(assignments, out / "assignments" / "release")
+    point_links_at_release(out / "course", out / "assignments" / "release")
     (out / "assignments").mkdir(exist_ok=True)
     (out / "assignments" / "README.md").write_text(
         "# Problem sets\n\n"
-        "`release/` holds the student version of every problem set. On Binder, fetch them\n"
-        "from the *Assignment List*, or open them here directly. Press *Validate* to run\n"
-        "the visible tests before you hand in.\n"
+        "`release/` holds the student version of every problem set. Open it here, press\n"
+        "*Validate* to run the visible tests, then download it (*File > Download*) and\n"
+        "upload the `.ipynb` to your course's learning management system.\n"
     )
 
     leaks = find_leaks(out)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -98,3 +102,98 @@ def first_lecture(root: Path) -> Path:
     lectures = sorted((root / "course").glob("[0-9][0-9]_*.ipynb"))
     assert lectures, f"no lecture notebooks course/NN_*.ipynb under {root}"
     return lectures[0]
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, through Playwright (no browser download)."""
+    require(CHROMIUM.exists(), f"{CHROMIUM} not found (Debian package chromium)")
+    require(importlib.util.find_spec("playwright") is not None, "Python package playwright not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def new_page(browser, timeout_ms: int = 60_000):
+    """A page in a fresh context (own cookies) that records console errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(timeout_ms)
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    return pg
+
+
+def wait_current(page, path: str) -> None:
+    """Wait until JupyterLab's current widget is the notebook at `path`, with its cells."""
+    page.wait_for_function(
+        """(path) => { const w = window.jupyterapp.shell.currentWidget;
+               return w && w.context && w.context.path === path && w.content
+                      && w.content.widgets && w.content.widgets.length > 0; }""",
+        arg=path,
+    )
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """End a server started with start_new_session=True, and its children (kernels)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+
+def open_lab(page, base_url: str, path: str, token: str | None = None) -> None:
+    """Open JupyterLab in a fresh workspace on `path`, the way the Binder link does."""
+    workspace = "t" + uuid.uuid4().hex[:8]
+    query = f"?token={token}" if token else ""
+    page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{path}{query}")
+    page.wait_for_function("() => window.jupyterapp !== undefined && window.jupyterapp.shell !== undefined")
+    wait_current(page, path)
+
+
+def open_document(page, path: str) -> None:
+    # (the command resolves to the widget, which cannot cross to Python: return nothing)
+    page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+                  path)
+    wait_current(page, path)
+
+
+def wait_kernel_idle(page, timeout=120_000) -> None:
+    page.wait_for_function(
+        """() => { const w = window.jupyterapp.shell.currentWidget;
+               const k = w && w.sessionContext && w.sessionContext.session
+                         && w.sessionContext.session.kernel;
+               return k && k.status === 'idle'; }""",
+        timeout=timeout,
+    )
+
+
+# nbgrader's generated artefacts and build leftovers: never copied into a test's repository
+GENERATED = shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db",
+                                   "*.csv", ".nbgrader.log", "__pycache__", ".ipynb_checkpoints",
+                                   "node_modules", "*.egg-info")
+
+
+def copy_repository(dest: Path, names: list[str]) -> Path:
+    """Copy the named top-level files and folders of this repository into `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=GENERATED)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest

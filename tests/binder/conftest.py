@@ -18,8 +18,9 @@ CI (CI set to anything but empty/0/false/no), where it fails instead.
 from __future__ import annotations
 
 import os
+import re
 import secrets
-import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +29,21 @@ from pathlib import Path
 
 import pytest
 
-from binder_support import SOURCE_REPO, clean_env, find_python, free_port, require, run_logged, runtime_python_version
+from binder_support import (SOURCE_REPO, chromium, clean_env, find_python, free_port, new_page, require, run_logged,
+                            runtime_python_version, stop_process_group)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    pg = new_page(browser)
+    yield pg
+    pg.context.close()
 
 
 @pytest.fixture(scope="session")
@@ -58,25 +73,38 @@ class BinderEnv:
         return clean_env(self.home, self.venv)
 
 
+def local_setup_recipe(readme: Path) -> list[str]:
+    """The shell lines of the student README's "Start on your own machine" block."""
+    match = re.search(r"## Start on your own machine.*?```bash\n(.*?)```", readme.read_text(), re.S)
+    assert match, f"no set-up recipe in {readme}"
+    return [line.split("#", 1)[0].strip() for line in match.group(1).splitlines() if line.strip()]
+
+
 @pytest.fixture(scope="session")
 def binder_env(student_copy, tmp_path_factory) -> BinderEnv:
+    """The student README's local set-up, run as written in a fresh clone of the copy
+    (its venv inside the copy, as a student makes it), up to starting Jupyter; the same
+    steps as repo2docker's (requirements.txt from the repository root, then postBuild)."""
     version = runtime_python_version(student_copy / "binder")
     python = find_python(version)
     require(python is not None, f"no Python {version} interpreter (binder/runtime.txt asks for it)")
     base = tmp_path_factory.mktemp("binder")
+    root = base / "student-repo"
+    shutil.copytree(student_copy, root)
     home = base / "home"
     home.mkdir()
-    venv = base / "venv"
     log = base / "build.log"
+    # `python3` in the recipe is the Python that binder/runtime.txt names
+    shim = base / "shim"
+    shim.mkdir()
+    (shim / "python3").symlink_to(python)
     env = clean_env(home)
-    run_logged([python, "-m", "venv", str(venv)], student_copy, env, log, 300)
-    benv = BinderEnv(student_copy, venv, home, log)
-    # what repo2docker does with binder/: requirements.txt from the repo root,
-    # then postBuild, with the environment's bin first on PATH
-    run_logged([str(benv.bin / "python"), "-m", "pip", "install", "-r", "binder/requirements.txt"],
-               student_copy, benv.env(), log, 1200)
-    run_logged(["bash", "binder/postBuild"], student_copy, benv.env(), log, 600)
-    return benv
+    env["PATH"] = f"{shim}{os.pathsep}{env['PATH']}"
+    steps = local_setup_recipe(root / "README.md")
+    assert steps[-1] == ".venv/bin/jupyter lab", steps  # started by the jupyter_server fixture
+    for step in steps[:-1]:
+        run_logged(["bash", "-euo", "pipefail", "-c", step], root, env, log, 1200)
+    return BinderEnv(root, root / ".venv", home, log)
 
 
 @dataclass
@@ -102,7 +130,6 @@ def jupyter_server(binder_env) -> Server:
         str(binder_env.bin / "jupyter"), "lab", "--no-browser",
         "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={binder_env.root}",
         # lets the browser test ask JupyterLab which plugins are active
         "--LabApp.expose_app_in_browser=True",
     ]
@@ -128,15 +155,5 @@ def jupyter_server(binder_env) -> Server:
             time.sleep(0.5)
         yield server
     finally:
-        # end the server we started (its own process group: kernels go too)
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(timeout=10)
+        stop_process_group(proc)  # the server we started, with its kernels
         fh.close()

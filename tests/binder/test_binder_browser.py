@@ -1,90 +1,31 @@
-"""Issue 5, test 2: the student's JupyterLab in a real browser.
+"""Issue 5, test 2, and issue 9: the student's JupyterLab in a real browser.
 
 Debian's Chromium, headless, driven by Playwright (no browser download: the
 executable is /usr/bin/chromium), against the server that the Binder files
-build (conftest.py). It opens the course index, checks which nbgrader plugins
-JupyterLab activated, opens and runs a lecture notebook, saves a screenshot to
-tests/artifacts/, and validates a blank assignment with nbgrader's Validate
-button.
+build (conftest.py, from the student README's own recipe). It opens the course
+index, checks that nbgrader offers Validate and nothing of its exchange (no
+Assignment List, so no Submit or Fetch Feedback that would reach no one) or of
+the instructor's tools, follows the index's link to a problem set, runs a
+lecture notebook, and validates a blank assignment whose header says how to
+hand in. Screenshots go to tests/artifacts/.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import uuid
-
 import pytest
 
-from binder_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, first_lecture, require
+from binder_support import ARTIFACTS, first_lecture, open_document, open_lab, wait_current, wait_kernel_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
-STUDENT_PLUGINS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"]
-INSTRUCTOR_PLUGINS = [
+STUDENT_PLUGINS = ["@jupyter/nbgrader:validate-assignment"]
+OFF_PLUGINS = [
+    "@jupyter/nbgrader:assignment-list",   # Fetch, Submit, Fetch Feedback: no exchange on Binder
     "@jupyter/nbgrader:formgrader",
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:course-list",
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(CHROMIUM.exists(), f"{CHROMIUM} not found (Debian package chromium)")
-    require(importlib.util.find_spec("playwright") is not None, "Python package playwright not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    yield pg
-    context.close()
-
-
-def open_lab(page, server, path: str) -> None:
-    """Open JupyterLab in a fresh workspace on `path`, the way the Binder link does."""
-    workspace = "t" + uuid.uuid4().hex[:8]
-    page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{path}?token={server.token}")
-    page.wait_for_function("() => window.jupyterapp !== undefined && window.jupyterapp.shell !== undefined")
-    wait_current(page, path)
-
-
-def wait_current(page, path: str) -> None:
-    page.wait_for_function(
-        """(path) => { const w = window.jupyterapp.shell.currentWidget;
-               return w && w.context && w.context.path === path && w.content
-                      && w.content.widgets && w.content.widgets.length > 0; }""",
-        arg=path,
-    )
-
-
-def open_document(page, path: str) -> None:
-    # (the command resolves to the widget, which cannot cross to Python: return nothing)
-    page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
-                  path)
-    wait_current(page, path)
-
-
-def wait_kernel_idle(page, timeout=120_000) -> None:
-    page.wait_for_function(
-        """() => { const w = window.jupyterapp.shell.currentWidget;
-               const k = w && w.sessionContext && w.sessionContext.session
-                         && w.sessionContext.session.kernel;
-               return k && k.status === 'idle'; }""",
-        timeout=timeout,
-    )
+OFF_COMMANDS = ["nbgrader:open-assignment-list", "nbgrader:open-formgrader", "nbgrader:open-course-list"]
 
 
 # `page` first: a missing browser is reported before the server environment is built
@@ -93,33 +34,45 @@ def test_course_index_lecture_and_validate_in_chromium(page, jupyter_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     # --- the launch: JupyterLab on the course index -------------------------
-    open_lab(page, server, "course/index.ipynb")
+    open_lab(page, server.url, "course/index.ipynb", server.token)
     assert page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count() > 0
     page.screenshot(path=str(ARTIFACTS / "binder_index.png"))
 
-    # --- nbgrader's lab extension really loads on this JupyterLab -----------
+    # --- nbgrader: Validate only -------------------------------------------
     active = page.evaluate(
         """(ids) => ids.map(id => [id, window.jupyterapp.hasPlugin(id),
                                    window.jupyterapp.isPluginActivated(id)])""",
-        STUDENT_PLUGINS + INSTRUCTOR_PLUGINS,
+        STUDENT_PLUGINS + OFF_PLUGINS,
     )
     state = {pid: (has, on) for pid, has, on in active}
     for pid in STUDENT_PLUGINS:
         assert state[pid] == (True, True), f"{pid} not active: {state}"
-    for pid in INSTRUCTOR_PLUGINS:
-        assert not state[pid][1], f"{pid} is active for students: {state}"
-    page.get_by_text("Nbgrader", exact=True).click()
-    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
-    assert "Assignment List" in items, items
-    assert not {"Formgrader", "Course List"} & set(items), items
+    for pid in OFF_PLUGINS:
+        assert not state[pid][1], f"{pid} is active for Binder students: {state}"
+    commands = page.evaluate("(ids) => ids.filter(id => window.jupyterapp.commands.hasCommand(id))",
+                             OFF_COMMANDS)
+    assert not commands, f"commands offered to Binder students: {commands}"
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    if "Nbgrader" in menus:
+        page.get_by_text("Nbgrader", exact=True).click()
+        items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+        assert not {"Assignment List", "Formgrader", "Course List"} & set(items), items
+        page.keyboard.press("Escape")
+    for name in ("Submit", "Fetch Feedback", "Fetch"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 0, name
 
-    # --- the Assignment List shows the released problem sets ---------------
-    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
-    lists = page.locator("#released_assignments_list, #fetched_assignments_list")
+    # --- the index's problem-set link leads to the released notebook --------
     release = server.root / "assignments" / "release"
-    for aid in sorted(p.name for p in release.iterdir() if p.is_dir()):
-        lists.get_by_text(aid).first.wait_for(state="visible")
-    page.screenshot(path=str(ARTIFACTS / "binder_assignment_list.png"))
+    aid = sorted(p.name for p in release.iterdir() if p.is_dir())[0]
+    link = page.locator(f'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown a[href*="{aid}"]').first
+    href = link.get_attribute("href")
+    assert "assignments/release/" in href, href
+    link.scroll_into_view_if_needed()
+    link.click()
+    # the released notebook opens (a folder link would give "File Load Error")
+    wait_current(page, f"assignments/release/{aid}/{aid}.ipynb")
+    page.screenshot(path=str(ARTIFACTS / "binder_index_link.png"))
+    assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").all_inner_texts()
 
     # --- a lecture notebook, run top to bottom ------------------------------
     lecture = first_lecture(server.root).relative_to(server.root).as_posix()
@@ -146,12 +99,16 @@ def test_course_index_lecture_and_validate_in_chromium(page, jupyter_server):
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
 
-    # --- a blank assignment, validated with nbgrader's button --------------
+    # --- a blank assignment: the hand-in header, then Validate ---------------
     notebooks = sorted(release.glob("*/*.ipynb"))
     assert notebooks, "no released assignment notebooks in the student copy"
     assignment = notebooks[0].relative_to(server.root).as_posix()
     open_document(page, assignment)
-    toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    header = panel.locator(".jp-Cell").first.inner_text()
+    assert "How to hand in" in header and "Download" in header and "Upload" in header, header
+    assert "no Submit button" in header, header
+    toolbar = panel.locator(".jp-NotebookPanel-toolbar")
     toolbar.get_by_text("Validate", exact=True).click()
     dialog = page.locator(".jp-Dialog").filter(has_text="Validation Results")
     dialog.wait_for(timeout=300_000)

@@ -3,6 +3,7 @@ postBuild refuses to build a student image from instructor material."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -123,29 +124,49 @@ def test_postbuild_student_layout_steps(tmp_path):
     (repo / "assignments" / "release" / "ps1").mkdir(parents=True)
     (repo / "assignments" / "release" / "ps1" / "ps1.ipynb").write_text("{}")
     env = dict(os.environ, PATH=f"{_fake_bin(tmp_path)}{os.pathsep}/usr/bin:/bin")
-    env.pop("NBGRADER_EXCHANGE_ROOT", None)
-    env.pop("COURSE_ID", None)
     proc = subprocess.run(["bash", str(BINDER / "postBuild")], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     calls = (tmp_path / "jupyter-called").read_text().splitlines()
-    for ext in ("assignment_list", "validate_assignment"):
-        assert f"server extension enable --sys-prefix nbgrader.server_extensions.{ext}" in calls
-    for ext in ("formgrader", "course_list"):
+    assert "server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment" in calls
+    # no exchange on Binder: the Assignment List (Fetch, Submit, Fetch Feedback) goes with
+    # the instructor pieces
+    for ext in ("assignment_list", "formgrader", "course_list"):
         assert f"server extension disable --sys-prefix nbgrader.server_extensions.{ext}" in calls
-    for plugin in ("formgrader", "create-assignment", "course-list"):
+    for plugin in ("assignment-list", "formgrader", "create-assignment", "course-list"):
         assert f"labextension disable --level=sys_prefix @jupyter/nbgrader:{plugin}" in calls
         assert f"labextension lock --level=sys_prefix @jupyter/nbgrader:{plugin}" in calls
-    assert not any("disable" in c and ("assignment-list" in c or "validate" in c) for c in calls)
+    assert not any("disable" in c and "validate" in c for c in calls)
 
-    prefix = tmp_path / "prefix"
-    config = (prefix / "etc" / "jupyter" / "nbgrader_config.py").read_text()
-    exchange = prefix / "share" / "nbgrader" / "exchange"
-    assert f'c.Exchange.root = "{exchange}"' in config
-    course = re.search(r'course_id = "([^"]+)"', config).group(1)
-    assert (exchange / course / "outbound" / "ps1" / "ps1.ipynb").is_file()
-    lab = (prefix / "etc" / "jupyter" / "jupyter_lab_config.json").read_text()
-    assert "/lab/tree/course/index.ipynb" in lab
+    etc = tmp_path / "prefix" / "etc" / "jupyter"
+    for name, app in (("server", "ServerApp"), ("lab", "LabApp"), ("notebook", "JupyterNotebookApp")):
+        config = json.loads((etc / f"jupyter_{name}_config.json").read_text())
+        assert config[app]["default_url"] == "/lab/tree/course/index.ipynb", app
+    server = json.loads((etc / "jupyter_server_config.json").read_text())
+    assert "*.egg-info" in server["ContentsManager"]["hide_globs"]
+
+
+def test_postbuild_leak_scan_skips_installed_environments(tmp_path):
+    """The README's local set-up puts a venv inside the copy; nbgrader's own files in it
+    carry the markers. The same file outside an environment is refused (the control)."""
+    marker = "### BEGIN " + "SOLUTION\n"
+    repo = tmp_path / "repo"
+    (repo / "assignments" / "release" / "ps1").mkdir(parents=True)
+    (repo / "course").mkdir()
+    for venv in (".venv", "env"):
+        (repo / venv).mkdir()
+        (repo / venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        lib = repo / venv / "lib" / "python3.11" / "site-packages" / "nbgrader"
+        lib.mkdir(parents=True)
+        (lib / "clearsolutions.py").write_text(marker)
+    env = dict(os.environ, PATH=f"{_fake_bin(tmp_path)}{os.pathsep}/usr/bin:/bin")
+    run = lambda: subprocess.run(["bash", str(BINDER / "postBuild")], cwd=repo, env=env,
+                                 capture_output=True, text=True, timeout=60)
+    proc = run()
+    assert proc.returncode == 0, proc.stderr
+    (repo / "course" / "clearsolutions.py").write_text(marker)
+    proc = run()
+    assert proc.returncode != 0 and "course/clearsolutions.py" in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize("ci, outcome", [("", "skip"), ("0", "skip"), ("true", "fail"), ("1", "fail")])

@@ -1,17 +1,22 @@
-"""Issue 5, test 1: the Binder image, rebuilt here without Docker.
+"""Issue 5, test 1 (and issue 9): the Binder image, rebuilt here without Docker.
 
-From the student copy's binder/ files alone (fresh venv, requirements.txt,
-postBuild; see conftest.py) a Jupyter server is started on 127.0.0.1 and
-checked through its REST API: it serves, it lands on the course index, the
-nbgrader pieces are enabled for students and the instructor ones are off and
-locked, a released assignment can be fetched and validated, and a course
-notebook runs through one of its kernels.
+From the student copy's binder/ files alone (the student README's local set-up:
+a venv inside the copy, requirements.txt, postBuild; see conftest.py) a Jupyter
+server is started on 127.0.0.1 and checked through its REST API: it serves, it
+lands on the course index (also as `jupyter notebook`), build clutter is
+hidden, nbgrader offers Validate only (its exchange and the instructor pieces
+are off and locked), a released assignment validates, and a course notebook
+runs through one of its kernels.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
+import subprocess
+import time
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -20,12 +25,13 @@ import nbformat
 import pytest
 import requests
 
-from binder_support import first_lecture
+from binder_support import first_lecture, free_port, stop_process_group
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-STUDENT_PLUGINS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"]
-INSTRUCTOR_PLUGINS = [
+STUDENT_PLUGINS = ["@jupyter/nbgrader:validate-assignment"]
+OFF_PLUGINS = [
+    "@jupyter/nbgrader:assignment-list",
     "@jupyter/nbgrader:formgrader",
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:course-list",
@@ -69,37 +75,62 @@ def test_server_serves_and_lands_on_the_course_index(jupyter_server):
     assert spec["default"] in spec["kernelspecs"]
 
 
-def test_nbgrader_server_extensions_as_for_students(jupyter_server):
-    # instructor server extensions are off: formgrader and course_list routes are gone
+def test_build_clutter_is_hidden_from_the_file_browser(jupyter_server):
+    # `pip install -e .` leaves the package's egg-info in the repository root ...
+    assert list(jupyter_server.root.glob("*.egg-info")), "no *.egg-info: this test would prove nothing"
+    # ... and the student's file browser does not show it
+    names = {item["name"] for item in get(jupyter_server, "/api/contents/").json()["content"]}
+    assert {"course", "assignments"} <= names, names
+    assert not [n for n in names if n.endswith(".egg-info")], names
+
+
+def test_jupyter_notebook_lands_on_the_course_index_too(binder_env):
+    """repo2docker's default command is `jupyter notebook`, whose own landing page is /tree."""
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = [str(binder_env.bin / "jupyter"), "notebook", "--no-browser", "--ip=127.0.0.1",
+           f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(binder_env.log.with_name("notebook.log"), "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=binder_env.root, env=binder_env.env(), stdout=fh,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, f"jupyter notebook exited {proc.returncode}"
+            try:
+                landing = requests.get(url, headers={"Authorization": f"token {token}"},
+                                       allow_redirects=False, timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "jupyter notebook did not answer in 120 s"
+                time.sleep(0.5)
+        assert landing.status_code in (301, 302), landing.status_code
+        assert urlsplit(landing.headers["Location"]).path.endswith("/lab/tree/course/index.ipynb")
+    finally:
+        stop_process_group(proc)
+
+
+def test_nbgrader_offers_students_validate_only(jupyter_server):
+    # no exchange (every Binder student is the same user in a throwaway container): the
+    # assignment_list routes behind Fetch, Submit and Fetch Feedback are gone
+    for path in ("/assignments", "/courses", "/assignments/submit", "/assignments/fetch_feedback"):
+        assert get(jupyter_server, path).status_code == 404, path
+    # instructor server extensions are off too
     assert get(jupyter_server, "/formgrader").status_code == 404
     assert get(jupyter_server, "/formgraders").status_code == 404
-
-    # assignment_list is on and lists what postBuild released to the local exchange
-    courses = get(jupyter_server, "/courses").json()
-    assert courses["success"] and len(courses["value"]) == 1, courses
-    course_id = courses["value"][0]
-    listing = get(jupyter_server, "/assignments", params={"course_id": course_id}).json()
-    assert listing["success"], listing
-    released = {a["assignment_id"]: a for a in listing["value"] if a["status"] == "released"}
-    assert sorted(released) == released_ids(jupyter_server)
-
     # validate_assignment is on, and the lab extension's version check passes
     pinned = (jupyter_server.root / "binder" / "requirements.txt").read_text()
     version = re.search(r"^nbgrader==(\S+)", pinned, re.M).group(1)
     assert get(jupyter_server, "/nbgrader_version", params={"version": version}).json()["success"]
 
 
-def test_fetch_and_validate_a_blank_assignment(jupyter_server):
-    course_id = get(jupyter_server, "/courses").json()["value"][0]
+def test_validate_a_blank_released_assignment(jupyter_server):
     aid = released_ids(jupyter_server)[0]
-    fetched = post(jupyter_server, "/assignments/fetch",
-                   params={"course_id": course_id, "assignment_id": aid}).json()
-    assert fetched["success"], fetched
-    mine = [a for a in fetched["value"] if a["assignment_id"] == aid and a["status"] == "fetched"]
-    assert mine, fetched
-    notebooks = mine[0]["notebooks"]
-    assert notebooks
-    result = post(jupyter_server, "/assignments/validate", params={"path": notebooks[0]["path"]}).json()
+    path = f"assignments/release/{aid}/{aid}.ipynb"
+    assert (jupyter_server.root / path).is_file()
+    result = post(jupyter_server, "/assignments/validate", params={"path": path}).json()
     assert result["success"], result
     value = result["value"]
     if isinstance(value, str):
@@ -109,23 +140,23 @@ def test_fetch_and_validate_a_blank_assignment(jupyter_server):
     assert any("NotImplementedError" in f.get("error", "") for f in value["failed"]), value
 
 
-def test_lab_plugins_enabled_for_students_and_instructor_ones_locked(jupyter_server):
+def test_lab_plugins_validate_on_and_the_others_off_and_locked(jupyter_server):
     config = page_config(jupyter_server)
     disabled = set(config["disabledExtensions"])
     locked = set(config["lockedExtensions"])
-    assert set(INSTRUCTOR_PLUGINS) <= disabled
-    assert set(INSTRUCTOR_PLUGINS) <= locked
+    assert set(OFF_PLUGINS) <= disabled
+    assert set(OFF_PLUGINS) <= locked
     assert not set(STUDENT_PLUGINS) & disabled
     assert "@jupyter/nbgrader" not in disabled  # the extension itself stays on
     assert "@jupyter/nbgrader" in {e["name"] for e in config["federated_extensions"]}
 
     locks = get(jupyter_server, "/lab/api/plugins").json()
-    assert set(INSTRUCTOR_PLUGINS) <= set(locks["lockRules"])
-    # a student cannot switch the formgrader back on from the plugin manager
-    attempt = post(jupyter_server, "/lab/api/plugins",
-                   json={"cmd": "enable", "plugin_name": "@jupyter/nbgrader:formgrader"})
-    assert attempt.status_code >= 400 and "locked" in attempt.text
-    assert "@jupyter/nbgrader:formgrader" in page_config(jupyter_server)["disabledExtensions"]
+    assert set(OFF_PLUGINS) <= set(locks["lockRules"])
+    # a student cannot switch Submit (the Assignment List) back on from the plugin manager
+    for plugin in ("@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:formgrader"):
+        attempt = post(jupyter_server, "/lab/api/plugins", json={"cmd": "enable", "plugin_name": plugin})
+        assert attempt.status_code >= 400 and "locked" in attempt.text, plugin
+        assert plugin in page_config(jupyter_server)["disabledExtensions"]
 
 
 class KernelClient:

@@ -128,6 +128,9 @@ def test_student_copy_layout(student_copy, sources):
         assert released.is_file(), f"missing release of {nb.relative_to(SOURCE_REPO)}"
         text = released.read_text()
         assert "YOUR CODE HERE" in text or "YOUR ANSWER HERE" in text, released
+        # nbgrader's IncludeHeaderFooter put the hand-in instructions on top
+        first = nbformat.read(released, as_version=4).cells[0].source
+        assert "How to hand in" in first and "learning management system" in first, first
 
 
 def test_student_copy_contains_no_solution_or_hidden_test_text(student_copy, secrets):

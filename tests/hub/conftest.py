@@ -1,0 +1,5 @@
+"""The hub tests share the browser helpers of tests/binder (binder_support)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "binder"))
