@@ -86,7 +86,7 @@ def index_targets(root: Path) -> set[Path]:
 
 def test_every_course_link_resolves_in_this_repository():
     # (the instructor's index links the source folders; the student copy links notebooks)
-    dead = dead_links(SOURCE_REPO, folders_ok=True)
+    dead = dead_links(SOURCE_REPO)
     assert not dead, dead
 
 
