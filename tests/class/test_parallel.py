@@ -68,8 +68,7 @@ def test_parallel_incremental_grading_on_sqlite(course):
     # an edited source (a fixed hidden test, say) makes every submission due again
     assert due(course) == []
     source = course / "source" / PS1 / f"{PS1}.ipynb"
-    source.write_text(source.read_text().replace("### BEGIN HIDDEN TESTS",
-                                                 "### BEGIN HIDDEN TESTS\n# fixed", 1))
+    source.write_text(source.read_text() + "\n")     # any change of the source's bytes
     assert due(course) == ["alice", "bob", "carol", "tom"]
 
 

@@ -97,7 +97,7 @@ def test_pyproject_license_is_an_spdx_string_with_its_file():
     assert project["license"] == "MIT"
     assert all((REPO / f).is_file() for f in project["license-files"])
     assert "version" in project["dynamic"]
-    assert set(project["optional-dependencies"]["plot"]) == {"matplotlib"}
+    assert set(project["optional-dependencies"]["plot"]) == {"matplotlib", "networkx"}
 
 
 def test_make_lab_installs_the_course_not_the_test_tools(tmp_path):
