@@ -507,6 +507,15 @@ _REPEATED_EIG = (
     "here; perturb the matrix, or use only them.")
 
 
+def _eigen_gaps(w, gV, name):
+    """F_ij = 1 / (w_j - w_i) of the eigenvector rules, after checking that the cotangent gV
+    reaches no vector of a repeated eigenvalue (else DegenerateEigenError naming ``name``)."""
+    F, repeated = _pair_gaps(w)
+    _columns_unreached(gV, repeated, DegenerateEigenError,
+                       _REPEATED_EIG.format(name=name, values=onp.asarray(primal(w))))
+    return F
+
+
 def _eigh(a, UPLO="L"):
     return tuple(nla.eigh(a, UPLO))
 
@@ -518,9 +527,7 @@ def _eigh_vjp(g, ans, a, UPLO="L"):
     gw, gV = g
     inner = diag(gw if gw is not None else zeros_like(w))
     if gV is not None:
-        F, repeated = _pair_gaps(w)
-        _columns_unreached(gV, repeated, DegenerateEigenError,
-                           _REPEATED_EIG.format(name="eigh", values=onp.asarray(primal(w))))
+        F = _eigen_gaps(w, gV, "eigh")
         M = _matmul(_T(V), gV)
         skew = M - _T(M)
         inner = inner + 0.5 * F * skew
@@ -596,9 +603,7 @@ def _eig_vjp(g, ans, a):
     gw, gV = g
     inner = diag(gw if gw is not None else zeros_like(w))
     if gV is not None:
-        F, repeated = _pair_gaps(w)
-        _columns_unreached(gV, repeated, DegenerateEigenError,
-                           _REPEATED_EIG.format(name="eig", values=onp.asarray(primal(w))))
+        F = _eigen_gaps(w, gV, "eig")
         Gp = gV - V * diag(_matmul(_T(V), gV))
         M = _matmul(_T(V), Gp)
         inner = inner + F * M
