@@ -99,3 +99,36 @@ def test_complex_step_rule_scores_zero():
     assert not cg.compare("autograd", "x", _wire(got), LOG_VJP, scale="entry")
     sq = np.imag(np.sqrt(X + 1j * h)) / h
     assert not cg.compare("autograd", "x", _wire(G * sq), G * 0.5 / np.sqrt(X), scale="entry")
+
+
+# ---- in the worker: the grading procedures live in the student's process ------------------------
+
+@pytest.fixture(scope="module")
+def bare_worker(tmp_path_factory):
+    from adgrade.engine_copy import make_engine_copy
+    from adgrade.sandbox import Worker
+    root = tmp_path_factory.mktemp("rt2")
+    engine = make_engine_copy(str(root / "engine"), None)
+    sub = root / "submitted" / "mallory"
+    sub.mkdir(parents=True)
+    (sub / "answer.ipynb").write_text("{}")
+    w = Worker(engine, str(sub), memory_mb=1024)
+    yield w
+    w.cleanup()
+
+
+@pytest.mark.xfail(strict=True, reason="hole: a student cell can import adworker.procedures in "
+                   "the worker and replace proc:counted, so the rule-call counts that judge the "
+                   "use items are whatever the student says")
+def test_student_cannot_forge_the_rule_call_counts(bare_worker):
+    cell = ("import adworker.procedures as P\n"
+            "def log_vjp(g, ans, x):\n    return g / x\n"
+            "def walkthrough(w1, w2):\n    return 1.0, 2.0, 3.0   # never calls log_vjp\n"
+            "P.counted = lambda ns, target, names, *a: (ns[target](*a), {n: 7 for n in names})\n")
+    out = bare_worker.request({"op": "run_cell", "source": cell, "number": 1}, 20)
+    assert out["error"] is None, out
+    answer = bare_worker.request({"op": "call", "target": "proc:counted",
+                                  "args": encode(["walkthrough", ["log_vjp"], 1.0, 2.0]),
+                                  "kwargs": encode({})}, 20)
+    value, counts = decode(answer["value"])
+    assert counts == {"log_vjp": 0}, counts
