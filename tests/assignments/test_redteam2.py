@@ -132,3 +132,47 @@ def test_student_cannot_forge_the_rule_call_counts(bare_worker):
                                   "kwargs": encode({})}, 20)
     value, counts = decode(answer["value"])
     assert counts == {"log_vjp": 0}, counts
+
+
+@pytest.fixture(scope="module")
+def engine_worker(tmp_path_factory):
+    from adgrade.engine_copy import make_engine_copy
+    from adgrade.sandbox import Worker
+    root = tmp_path_factory.mktemp("rt2e")
+    engine = make_engine_copy(str(root / "engine"), ["log", "sqrt", "power", "log1p"])
+    sub = root / "submitted" / "honest"
+    sub.mkdir(parents=True)
+    (sub / "answer.ipynb").write_text("{}")
+    w = Worker(engine, str(sub), memory_mb=1024)
+    yield w
+    w.cleanup()
+
+
+def _loss_grad(w, cell):
+    out = w.request({"op": "run_cell", "source": cell, "number": 1}, 20)
+    assert out["error"] is None, out
+    x = np.linspace(0.3, 2.5, 6)
+    c = np.linspace(-1.0, 1.0, 6)
+    answer = w.request({"op": "call", "target": "proc:elementwise_rule_in_loss",
+                        "args": encode(["log", "vjp", x, c, None]), "kwargs": encode({})}, 20)
+    assert "value" in answer, answer
+    return decode(answer["value"])
+
+
+@pytest.mark.parametrize("body", ["g = g.copy()\n    g /= x\n    return g",
+                                  "return np.divide(g, x, dtype=np.float64)",
+                                  "return g * np.reciprocal(x)"])
+def test_honest_rule_forms_in_the_loss_match_the_plain_rule(engine_worker, body):
+    plain = _loss_grad(engine_worker, "import numpy as np\ndef log_vjp(g, ans, x):\n    return g / x\n")
+    other = _loss_grad(engine_worker, f"import numpy as np\ndef log_vjp(g, ans, x):\n    {body}\n")
+    np.testing.assert_allclose(np.asarray(other, float), np.asarray(plain, float), rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="honest-variant inconsistency: a rule returning a list of "
+                   "the right numbers passes the rule items (compare reads lists) but the engine "
+                   "refuses it inside the loss ('return the array itself'), so the loss item scores 0")
+def test_a_list_returning_rule_also_works_in_the_loss(engine_worker):
+    plain = _loss_grad(engine_worker, "import numpy as np\ndef log_vjp(g, ans, x):\n    return g / x\n")
+    other = _loss_grad(engine_worker, "import numpy as np\ndef log_vjp(g, ans, x):\n"
+                                      "    return (g / x).tolist()\n")
+    np.testing.assert_allclose(np.asarray(other, float), np.asarray(plain, float), rtol=1e-12)
