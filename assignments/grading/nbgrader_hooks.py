@@ -245,6 +245,8 @@ class GradeInSandbox(NbGraderPreprocessor):
                 notes.append(f"{gid}: {cg.aborted}")
             elif message and "[delegation]" in message:
                 notes.append(f"{gid}: delegation (scored 0)")
+            elif message and "[numerical differentiation]" in message:
+                notes.append(f"{gid}: numerical differentiation (scored 0)")
         cell.execution_count = None
         cell.outputs = [] if message is None else [NotebookNode(
             output_type="error", ename="GradingFailure", evalue=message,

@@ -14,12 +14,16 @@ import warnings
 
 import numpy as np
 
+from . import source_check
 from .student import StudentError, WorkerLost
 
 #: Failure kinds, most decisive first.
 DELEGATION, ERROR, MISMATCH = 0, 1, 2
 SHOWN = 6
 WIDTH = 100
+#: default relative tolerance, about 8 float32 rounding errors (eps32 = 1.2e-7): a rule computed
+#: in float32 passes, a wrong formula (off by O(1)) does not
+RTOL = 1e-6
 
 _DELEGATION_SIGNS = ("has no VJP rule", "has no JVP rule", "removed from the engine while",
                      "No module named 'autograd", "No module named 'jax")
@@ -57,6 +61,10 @@ class CellGrader:
         self.failures = []          # (kind, order, message)
         self.checks = 0
         self.aborted = None         # set when the worker was lost: the item's other calls skip
+        cells = [src for _, src in getattr(student, "cells", ())]
+        found = source_check.numerical_differentiation(cells, item)
+        if found:
+            self.fail(source_check.message(item, found), DELEGATION)
 
     def fail(self, message, kind=MISMATCH):
         self.failures.append((kind, len(self.failures), message))
@@ -115,7 +123,7 @@ class CellGrader:
             return None
         return result
 
-    def compare(self, oracle, label, got, expected, *, rtol=1e-7, atol=0.0, scale="array",
+    def compare(self, oracle, label, got, expected, *, rtol=RTOL, atol=0.0, scale="array",
                 kind=MISMATCH):
         """One check: ``got`` against ``expected`` (from ``oracle``). ``scale="array"``: the
         largest error must be at most ``rtol * max|expected| + atol`` (for results of linear
@@ -125,10 +133,21 @@ class CellGrader:
         self.checks += 1
         if got is None:
             return False
+        if _holds_text(got):
+            self.fail(f"[{oracle}] {self.item} returned text, not numbers ({label}): "
+                      f"{str(got)[:80]}", ERROR)
+            return False
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                got_a = np.asarray(got, dtype=float)
+                got_a = np.asarray(got)
+                if np.iscomplexobj(got_a):
+                    if np.any(got_a.imag != 0):
+                        self.fail(f"[{oracle}] {self.item} returned complex numbers ({label}); "
+                                  "the derivatives here are real", ERROR)
+                        return False
+                    got_a = got_a.real
+                got_a = np.asarray(got_a, dtype=float)
         except (TypeError, ValueError):
             self.fail(f"[{oracle}] {self.item} returned {_kind_of(got)}, not an array of numbers "
                       f"({label})", ERROR)
@@ -179,6 +198,14 @@ class CellGrader:
         if len(ordered) > SHOWN:
             lines.append(f"  ... and {len(ordered) - SHOWN} more of the same kinds")
         return "\n".join(lines)
+
+
+def _holds_text(x):
+    if isinstance(x, (str, bytes)):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_holds_text(v) for v in x)
+    return isinstance(x, np.ndarray) and x.dtype.kind in "US"
 
 
 def _kind_of(x):

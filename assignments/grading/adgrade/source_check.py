@@ -1,0 +1,106 @@
+"""Numerical differentiation in a submission, found by reading its source (never by running it).
+
+The assignments ask for derived rules; a rule that differentiates the primal numerically (the
+complex step ``imag(f(x + ih)) / h``, or a divided difference ``(f(x + h) - f(x - h)) / 2h``)
+matches the oracles to rounding, so its values cannot tell it apart. The grader therefore reads
+the code cells (plain text, parsed with :mod:`ast` in the grader's process) and looks, in the
+functions an item names and every notebook function they call, for
+
+* complex numbers: an imaginary literal (``1j``), ``complex``, ``.imag``, ``cmath``,
+  ``np.emath`` / ``numpy.lib.scimath``;
+* a divided difference: ``f(a) - f(b)`` with the same ``f`` called on different arguments,
+  where ``f`` is a primal of the assignments (``log``, ``sqrt``, ``solve``, ``svd``, ...), a
+  function of the notebook, or a parameter (``def fd(f, x)``). Differences of other calls
+  (``dot(U.T, gU) - dot(gU.T, U)`` in an SVD rule) are ordinary algebra.
+
+No rule of log, sqrt, solve or the SVD needs either. What is found costs the item its points and
+puts the submission on the review list; an instructor who disagrees overrides the score in the
+Formgrader. Code hidden from ``ast`` (``exec`` of a string) is not seen: this check detects, the
+planted-rule and sandbox checks are what prevent.
+"""
+from __future__ import annotations
+
+import ast
+import re
+
+#: functions whose divided differences would give the derivatives graded here
+PRIMALS = {"log", "log1p", "log2", "log10", "sqrt", "power", "exp", "solve", "inv", "svd", "pinv",
+           "lstsq", "svdvals", "det", "slogdet"}
+_COMPLEX_NAMES = {"complex", "cmath", "emath", "scimath", "complex64", "complex128",
+                  "complexfloating", "csingle", "cdouble"}
+
+
+def _functions(cells):
+    """{name: FunctionDef} of every top-level function in ``cells`` (the last definition wins;
+    cells that do not parse, e.g. with IPython magics, are skipped)."""
+    defs = {}
+    for source in cells:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defs[node.name] = node
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        defs[target.id] = node.value
+    return defs
+
+
+def _callee(call):
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _findings(fn, notebook_functions):
+    """What in one function's body looks like numerical differentiation (plain-language list)."""
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    differenced = PRIMALS | set(notebook_functions) | params
+    found = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Constant) and isinstance(node.value, complex):
+            found.append(f"the imaginary number {node.value!r}")
+        elif isinstance(node, ast.Name) and node.id in _COMPLEX_NAMES:
+            found.append(f"'{node.id}'")
+        elif isinstance(node, ast.Attribute) and node.attr in _COMPLEX_NAMES | {"imag"}:
+            found.append(f"'.{node.attr}'")
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)
+              and isinstance(node.left, ast.Call) and isinstance(node.right, ast.Call)
+              and ast.dump(node.left.func) == ast.dump(node.right.func)
+              and ast.dump(node.left) != ast.dump(node.right)
+              and _callee(node.left) in differenced):
+            found.append(f"the difference '{ast.unparse(node)}'")
+    return found
+
+
+def _called_names(fn):
+    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+
+
+def numerical_differentiation(cells, item):
+    """Evidence of numerical differentiation in the functions named in ``item`` (e.g.
+    ``"log_vjp"`` or ``"grad_with_my_rules / jvp_with_my_rules"``) or in any notebook function
+    they reach. ``cells``: the sources of the notebook's code cells. Returns ``[(function,
+    what)]``, empty if nothing was found."""
+    defs = _functions(cells)
+    todo = [n for n in re.findall(r"\w+", item) if n in defs]
+    seen, found = set(), []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        found += [(name, what) for what in dict.fromkeys(_findings(defs[name], defs))]
+        todo += [n for n in _called_names(defs[name]) if n in defs and n not in seen]
+    return found
+
+
+def message(item, found):
+    """The failure text for :func:`numerical_differentiation`'s findings."""
+    where = "; ".join(f"{what} in {name}" for name, what in found[:4])
+    return (f"[numerical differentiation] {item} computes a derivative numerically ({where}). "
+            "A rule must be derived and written with array operations (see 'Rules of the game' "
+            "in the assignment): complex steps and divided differences are not allowed. This "
+            "item scores 0 and the submission is listed for review.")
