@@ -40,8 +40,8 @@ class _RecordingTrace(ReverseTrace):
     """A reverse trace that keeps everything, and its nodes in program order."""
     __slots__ = ("nodes",)
 
-    def __init__(self):
-        super().__init__(keep_all=True)
+    def __init__(self, transform):
+        super().__init__(keep_all=True, transform=transform)
         self.nodes = []
 
     def process(self, prim, ans, args, values, argnums, kwargs):
@@ -157,9 +157,12 @@ def _input_names(f, count):
 
 def trace(f, *args):
     """Run f at ``args`` and return its WengertList (nodes that the output depends on)."""
-    rt = _RecordingTrace()
+    rt = _RecordingTrace(transform="trace")
     inputs = [rt.input(onp.asarray(a, dtype=float) if not isinstance(a, Tracer) else a) for a in args]
-    out = f(*inputs)
+    try:
+        out = f(*inputs)
+    finally:
+        rt.finished = True
     if not (isinstance(out, Tracer) and out._trace is rt):
         raise ValueError("the traced function's output does not depend on its inputs")
     out, values = out.node, [x.value for x in inputs]

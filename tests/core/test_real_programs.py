@@ -76,6 +76,20 @@ def test_running_mean_in_a_dict_and_closure_state_raise():
         ad.vjp(lambda v: m.last, X3)                       # returned as the output
 
 
+def test_value_leaked_from_a_wengert_trace_raises_in_a_later_transform():
+    stash = []
+
+    def f(x):
+        stash.append(x)
+        return np.sin(x) * x
+
+    wl = ad.trace(f, 1.5)
+    assert wl.nodes[-1].value == pytest.approx(onp.sin(1.5) * 1.5)
+    # before the trace was marked finished, this "gradient" was the leaked tracer object itself
+    with pytest.raises(ad.UnexpectedTracerError, match=r"trace.*finished"):
+        ad.grad(lambda y: y * stash[0])(2.0)
+
+
 def test_leak_from_jvp_and_from_an_inner_transform():
     stash = []
     ad.jvp(lambda x: (stash.append(x), x * 2.0)[1], (1.0,), (1.0,))
