@@ -342,3 +342,16 @@ def test_missing_bubblewrap_names_the_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SandboxUnavailable, match="apt-get install -y bubblewrap"):
         check_sandbox()
+
+
+def test_hidden_inputs_are_salted_per_course(tmp_path, monkeypatch):
+    """The same inputs on every grading of one course; other inputs in another course (whose
+    salt a student reading the public code does not know)."""
+    from adgrade import harness
+    draws = {}
+    for course in ("a", "b"):
+        monkeypatch.setattr(harness, "SALT_FILE", str(tmp_path / f"{course}.salt"))
+        draws[course] = [harness.rng_for("log_vjp").standard_normal(3) for _ in range(2)]
+    assert np.array_equal(*draws["a"]) and np.array_equal(*draws["b"])
+    assert not np.allclose(draws["a"][0], draws["b"][0])
+    assert len((tmp_path / "a.salt").read_text()) == 32

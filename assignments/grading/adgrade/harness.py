@@ -9,7 +9,11 @@ disagreements with the oracles.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
 import textwrap
+import time
 import warnings
 
 import numpy as np
@@ -212,9 +216,35 @@ def _kind_of(x):
     return "None" if x is None else f"a {type(x).__name__}"
 
 
+#: The salt of the hidden inputs: made at the first grading, kept in the course root, never
+#: committed (.gitignore) and never mounted in the worker. The course's code is public; without
+#: the salt, anyone could compute the hidden inputs and a table of answers for them.
+SALT_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "hidden-inputs.salt")
+
+
+def _salt():
+    try:
+        fd = os.open(SALT_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(16))
+    with open(SALT_FILE, encoding="ascii") as fh:
+        salt = fh.read().strip()
+    if len(salt) < 16:      # a file being written by a parallel grader: read it once more
+        time.sleep(0.2)
+        with open(SALT_FILE, encoding="ascii") as fh:
+            salt = fh.read().strip()
+    return salt
+
+
 def rng_for(name):
-    """A generator seeded from the item name: the same inputs on every run and every machine."""
-    return np.random.default_rng(sum(ord(c) * (i + 1) for i, c in enumerate(name)))
+    """A generator for the inputs named ``name``: the same on every run of this course (so a
+    re-grade gives the same verdicts), unknown outside it (see SALT_FILE)."""
+    digest = hashlib.sha256(f"{_salt()}:{name}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
 def quiet():
