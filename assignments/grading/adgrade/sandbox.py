@@ -16,7 +16,6 @@ answer; a worker that dies, hangs or answers garbage raises :class:`WorkerLost` 
 """
 from __future__ import annotations
 
-import errno
 import importlib.metadata as md
 import json
 import os
@@ -27,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from errno import ENOSYS, EPERM
 
 from packaging.requirements import Requirement
 
@@ -121,10 +121,10 @@ def seccomp_program():
                                      f"({type(exc).__name__}: {exc}). Fix: {SECCOMP_FIX}.") from None
         flags_arg = 1 if sc.system_arch() in (sc.Arch.S390, sc.Arch.S390X) else 0  # clone(2) ABI
         f = sc.SyscallFilter(sc.ALLOW)
-        f.add_rule(sc.ERRNO(errno.EPERM), "fork")
-        f.add_rule(sc.ERRNO(errno.EPERM), "vfork")
-        f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(flags_arg, sc.MASKED_EQ, CLONE_THREAD, 0))
-        f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+        f.add_rule(sc.ERRNO(EPERM), "fork")
+        f.add_rule(sc.ERRNO(EPERM), "vfork")
+        f.add_rule(sc.ERRNO(EPERM), "clone", sc.Arg(flags_arg, sc.MASKED_EQ, CLONE_THREAD, 0))
+        f.add_rule(sc.ERRNO(ENOSYS), "clone3")
         with tempfile.TemporaryFile() as fh:
             f.export_bpf(fh)
             fh.seek(0)
