@@ -147,3 +147,11 @@ def test_missing_libseccomp_names_the_fix(monkeypatch, tmp_path):
         check_sandbox()
     with pytest.raises(SandboxUnavailable, match="apt-get install -y libseccomp2"):
         Worker(str(tmp_path / "engine"), str(tmp_path))
+
+
+def test_a_filter_bwrap_cannot_load_stops_grading(monkeypatch):
+    """bwrap refuses a filter it cannot load (here: 7 bytes, not whole BPF instructions): the
+    check fails naming the seccomp fix, rather than grading without the filter."""
+    monkeypatch.setattr(sandbox, "_SECCOMP", b"\x06\x00\x00\x00\x00\x00\xff")
+    with pytest.raises(SandboxUnavailable, match="seccomp.*apt-get install -y libseccomp2"):
+        check_sandbox()
