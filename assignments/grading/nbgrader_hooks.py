@@ -4,14 +4,17 @@
   ``OverwriteCells``): brings the submission back to the assignment's structure before anything
   runs. A cell with grading metadata that this notebook does not have (an extra cell, a copied
   cell, the notebook of another assignment) becomes an ordinary cell; a missing answer or test
-  cell is put back where it belongs (a missing answer as its blank stub); then nbgrader's own
-  checks restore edited test cells, points and lock flags. Each repair is recorded for the
-  instructor, so the submission costs only the items it touches.
+  cell is put back where it belongs (a missing answer as its blank stub); the grading flags of
+  every known cell (grade, solution, task, locked, points) are reset to the gradebook's; then
+  nbgrader's own checks restore edited test cells and cell types. Each repair is recorded for
+  the instructor, so the submission costs only the items it touches.
 * :class:`GradeInSandbox` (autograding step, in place of nbgrader's ``Execute``): runs the
   student's code cells in sandboxed workers (:mod:`adgrade.sandbox`), grades every test cell with
   the checks of :mod:`adgrade.ps1` / :mod:`adgrade.ps2` in this process, and writes each test
   cell's outputs itself: nothing (passed) or one error with the failure report. Student output
   never reaches a test cell, so nothing printed, displayed or written to stderr changes a score.
+  All the worker requests of one notebook share a wall-clock budget (``GradeInSandbox.budget``);
+  the test cells not graded when it runs out score 0.
 
 Both record what needs a human look in the notebook's metadata (``adgrade.review``);
 :class:`GradeInSandbox` also logs it in one line per student and keeps ``needs_review.csv``.
@@ -22,6 +25,7 @@ import csv
 import fcntl
 import os
 import sys
+import textwrap
 import time
 
 import nbformat
@@ -58,6 +62,24 @@ def _is_test_cell(cell):
 def _nbgrader_meta(cell):
     meta = cell.get("metadata", {}).get("nbgrader")
     return meta if isinstance(meta, dict) else None
+
+
+def _reset_flags(cell, gid, flags, cell_type):
+    """Set the grading flags of ``cell`` (known to the gradebook as ``gid``) to ``flags``; return
+    the review notes of what was changed. nbgrader's OverwriteCells restores the lock flag, points
+    and cell type but not the grade / solution / task flags: a flipped flag changes the cell's
+    checksum and nbgrader stops on it (``Inconsistent checksums``), or grades the cell as
+    another kind of cell."""
+    meta = cell.metadata.nbgrader
+    was = {k: meta.get(k, None if k == "points" else False) for k in flags}
+    changed = [f"{k} {was[k]!r} -> {v!r}" for k, v in flags.items() if was[k] != v]
+    meta.update(flags)
+    if cell.cell_type != cell_type:         # nbgrader converts it back (update_cell_type)
+        changed.append(f"cell type {cell.cell_type!r} -> {cell_type!r}")
+    if not changed:
+        return []
+    return [f"cell '{gid}': grading metadata changed in the submission ({', '.join(changed)}): "
+            "reset to the assignment's"]
 
 
 class RestoreCells(OverwriteCells):
@@ -113,6 +135,13 @@ class RestoreCells(OverwriteCells):
             notes.append(f"{len(foreign)} cell(s) with grading metadata that this notebook does "
                          f"not have ({', '.join(map(str, foreign[:5]))}"
                          f"{', ...' if len(foreign) > 5 else ''}): treated as ordinary cells")
+        flags = {gid: {"grade": gid in grade, "solution": gid in solution, "task": gid in task,
+                       "locked": src.locked}
+                 for gid, src in cells.items()}
+        for gid in set(grade) | set(task):
+            flags[gid]["points"] = float(grade.get(gid, task.get(gid)))
+        for gid, i in seen.items():
+            notes += _reset_flags(nb.cells[i], gid, flags[gid], cells[gid].cell_type)
         missing = []
         order = self._source_order(list(cells))
         for k, gid in enumerate(order):
@@ -120,11 +149,7 @@ class RestoreCells(OverwriteCells):
                 continue
             missing.append(gid)
             src = cells[gid]
-            meta = {"grade": gid in grade, "solution": gid in solution, "locked": src.locked,
-                    "task": gid in task, "grade_id": gid, "schema_version": 3,
-                    "checksum": src.checksum}
-            if gid in grade or gid in task:
-                meta["points"] = float(grade.get(gid, task.get(gid)))
+            meta = dict(flags[gid], grade_id=gid, schema_version=3, checksum=src.checksum)
             metadata = {"nbgrader": meta}
             if src.locked:
                 metadata.update(deletable=False, editable=False)
@@ -160,6 +185,9 @@ class GradeInSandbox(NbGraderPreprocessor):
     timeout = Float(10.0, help="seconds a worker may take for one cell or one call").tag(config=True)
     memory_mb = Int(2048, help="address-space limit of a worker (MiB)").tag(config=True)
     cpu_seconds = Int(120, help="CPU-time limit of a worker (s)").tag(config=True)
+    budget = Float(120.0, help="seconds of wall-clock time for all the worker requests of one "
+                   "notebook; the test cells not graded when it runs out score 0 and the "
+                   "submission is listed for review").tag(config=True)
     review_file = Unicode("", help="CSV of the submissions that need a human look").tag(config=True)
 
     _checked = False
@@ -208,17 +236,21 @@ class GradeInSandbox(NbGraderPreprocessor):
                 if os.path.isfile(copy) and not copy.endswith(".ipynb"):
                     os.remove(copy)
         sub = Submission(run, submitted_dir, engines, sandboxed=sandboxed,
-                         timeout=self.timeout, memory_mb=self.memory_mb,
+                         timeout=self.timeout, budget=self.budget, memory_mb=self.memory_mb,
                          cpu_seconds=self.cpu_seconds)
         sub.prestart()
+        cut = []
         try:
             for cell in nb.cells:
                 if _is_test_cell(cell):
-                    self._grade_cell(cell, checks, sub, notes)
+                    self._grade_cell(cell, checks, sub, notes, cut)
             self._copy_outputs(nb, sub.outputs())
         finally:
             sub.close()
         notes.extend(sub.notes)
+        if cut:
+            notes.append(f"the grading time budget ({self.budget:g} s, GradeInSandbox.budget) ran "
+                         f"out: {len(cut)} test cell(s) not graded, scored 0: {', '.join(cut)}")
         if notes:
             self.log.warning("needs a look: student '%s', %s: %s", student, assignment,
                              "; ".join(notes))
@@ -226,12 +258,15 @@ class GradeInSandbox(NbGraderPreprocessor):
             self._update_review(assignment, student, notes)
         return nb, resources
 
-    def _grade_cell(self, cell, checks, sub, notes):
+    def _grade_cell(self, cell, checks, sub, notes, cut):
         gid = cell.metadata.nbgrader["grade_id"]
         item = checks.ITEMS.get(gid)
         if item is None:
             message = f"{gid}: no checks are defined for this test cell; it scores 0"
             notes.append(message)
+        elif sub.spent:
+            message = self._budget_message(gid, "before this test cell was graded")
+            cut.append(gid)
         else:
             name, run = item
             cg = CellGrader(gid, name, sub)
@@ -241,7 +276,10 @@ class GradeInSandbox(NbGraderPreprocessor):
                 cg.fail(f"the grader could not process this answer: {type(exc).__name__}: {exc}", 1)
                 notes.append(f"{gid}: the checks themselves failed ({type(exc).__name__}: {exc})")
             message = cg.verdict()
-            if cg.aborted:
+            if sub.spent and cg.aborted:
+                message = self._budget_message(gid, "while this test cell was graded")
+                cut.append(gid)
+            elif cg.aborted:
                 notes.append(f"{gid}: {cg.aborted}")
             elif message and "[delegation]" in message:
                 notes.append(f"{gid}: delegation (scored 0)")
@@ -251,6 +289,12 @@ class GradeInSandbox(NbGraderPreprocessor):
         cell.outputs = [] if message is None else [NotebookNode(
             output_type="error", ename="GradingFailure", evalue=message,
             traceback=message.splitlines())]
+
+    def _budget_message(self, gid, when):
+        return textwrap.fill(f"{gid}: not graded: the time budget for grading this notebook "
+                             f"({self.budget:g} s of worker time in all) ran out {when}; it "
+                             "scores 0 and the submission is listed for the instructor to review",
+                             100)
 
     @staticmethod
     def _copy_outputs(nb, results):

@@ -16,6 +16,11 @@ closing one turns its test into a failure until the mark is removed. Closed:
   gets a copy of that folder, so a link to ``../../../source/<a>/<a>.ipynb`` hands the instructor's
   solutions to the student's code (and ``../../../gradebook.db`` everyone's grades). Submissions
   collected with git (GitHub Classroom) or tar keep such links.
+* Processes: as root ``RLIMIT_NPROC`` binds nothing and ``RLIMIT_AS`` counts per process, so a
+  worker forked 200 processes, or held 2.3 GB in three. The worker's seccomp filter now refuses
+  every process (threads only).
+* A test cell flagged ``solution`` stopped nbgrader on inconsistent checksums: ``RestoreCells``
+  now resets the grading flags of every cell the gradebook knows.
 """
 from __future__ import annotations
 
@@ -343,7 +348,6 @@ def _printed(root, student, assignment, prefix):
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="known hole: as root RLIMIT_NPROC does not apply and no cgroup/seccomp bounds the worker's processes")
 def test_worker_process_count_is_bounded(ps1_run):
     """A worker cannot start 200 processes (a fork bomb would reach the whole machine)."""
     root, grades, _ = ps1_run
@@ -352,7 +356,6 @@ def test_worker_process_count_is_bounded(ps1_run):
     assert forked is None or forked < 200, f"the worker forked {forked} processes"
 
 
-@pytest.mark.xfail(strict=True, reason="known hole: RLIMIT_AS bounds each process, not the worker's process tree")
 def test_worker_memory_is_bounded_across_processes(ps2_run):
     """The worker's processes together stay within the 2 GiB limit (GradeInSandbox.memory_mb)."""
     root, grades, _ = ps2_run
@@ -370,7 +373,6 @@ def test_deep_tree_is_cleaned_up_and_graded(ps1_run):
     assert left == [], f"workers' folders left behind: {left}"
 
 
-@pytest.mark.xfail(strict=True, reason='known hole: RestoreCells does not reset the grade/solution flags, nbgrader then stops on inconsistent checksums')
 def test_flipped_solution_flag_costs_only_its_item(ps2_run):
     """Reference answers with one test cell's solution flag set: graded, and every other item
     keeps its points (issue 8: an edited cell costs only the items it touches)."""

@@ -7,6 +7,9 @@ by :mod:`adgrade.engine_copy` (read-only), the worker's own code, and a throwawa
 submission's folder as its writable working directory. It has no network (a new network
 namespace), no environment but a few plain variables, its own PID namespace, no capabilities,
 and limits on address space, CPU time and file size. ``--die-with-parent`` ends it with the grader.
+A seccomp filter (:func:`seccomp_program`, loaded by bwrap) lets it start threads but no other
+process, so those limits bound the whole worker: as root, ``RLIMIT_NPROC`` binds nothing, and
+``RLIMIT_AS`` / ``RLIMIT_CPU`` count per process.
 
 The grader talks to it through its stdin / stdout (:mod:`adworker.main`), with a timeout on every
 answer; a worker that dies, hangs or answers garbage raises :class:`WorkerLost` and is killed.
@@ -25,6 +28,7 @@ import site
 import subprocess
 import sys
 import tempfile
+from errno import ENOSYS, EPERM
 
 from packaging.requirements import Requirement
 
@@ -37,7 +41,10 @@ WORKER_DISTRIBUTIONS = ("numpy", "ipython", "matplotlib")
 FIX = ("install bubblewrap (as root: `apt-get install -y bubblewrap`; on other systems the "
        "package `bubblewrap`) and make sure user namespaces are enabled "
        "(`sysctl kernel.unprivileged_userns_clone=1` where that setting exists)")
+SECCOMP_FIX = ("install libseccomp (as root: `apt-get install -y libseccomp2`) and the Python "
+               "package pyseccomp (`make lab` or `make test` install it, pinned in constraints.txt)")
 MAX_ANSWER = 256 * 2 ** 20
+CLONE_THREAD = 0x00010000   # <linux/sched.h>
 
 
 class SandboxUnavailable(RuntimeError):
@@ -93,8 +100,52 @@ def _hidden_python_dirs():
     return [d for d in cands if os.path.isdir(d)]
 
 
-def bwrap_command(engine_dir, workdir, entries):
-    """The bubblewrap command line of one worker (see the module docstring)."""
+_SECCOMP = None
+
+
+def seccomp_program():
+    """The seccomp filter of a worker, as the BPF program (bytes) that ``bwrap --seccomp FD`` loads.
+
+    Threads yes, processes no: ``clone`` without ``CLONE_THREAD``, ``fork`` and ``vfork`` fail with
+    EPERM; ``clone3`` fails with ENOSYS (its flags are in a struct that a filter cannot read; glibc
+    then falls back to ``clone``, as on kernels before 5.3). Every other system call is allowed; a
+    call through another architecture's ABI kills the worker (libseccomp's default). Built with
+    pyseccomp (a ctypes binding of libseccomp, ``seccomp_export_bpf``). A thread shares its
+    process's address space and CPU-time account, so the worker's RLIMIT_AS and RLIMIT_CPU bound
+    all it runs. Raises SandboxUnavailable (naming the fix) if libseccomp or pyseccomp is missing.
+    """
+    global _SECCOMP
+    if _SECCOMP is None:
+        try:
+            import pyseccomp as sc
+        except (ImportError, RuntimeError, OSError) as exc:     # RuntimeError: no libseccomp
+            raise SandboxUnavailable(f"the seccomp filter of the sandbox cannot be built "
+                                     f"({type(exc).__name__}: {exc}). Fix: {SECCOMP_FIX}.") from None
+        flags_arg = 1 if sc.system_arch() in (sc.Arch.S390, sc.Arch.S390X) else 0  # clone(2) ABI
+        f = sc.SyscallFilter(sc.ALLOW)
+        f.add_rule(sc.ERRNO(EPERM), "fork")
+        f.add_rule(sc.ERRNO(EPERM), "vfork")
+        f.add_rule(sc.ERRNO(EPERM), "clone", sc.Arg(flags_arg, sc.MASKED_EQ, CLONE_THREAD, 0))
+        f.add_rule(sc.ERRNO(ENOSYS), "clone3")
+        with tempfile.TemporaryFile() as fh:
+            f.export_bpf(fh)
+            fh.seek(0)
+            _SECCOMP = fh.read()
+    return _SECCOMP
+
+
+def _seccomp_file():
+    """An unlinked file holding :func:`seccomp_program`, at offset 0 (bwrap reads it to the end)."""
+    fh = tempfile.TemporaryFile()
+    fh.write(seccomp_program())
+    fh.flush()
+    fh.seek(0)
+    return fh
+
+
+def bwrap_command(engine_dir, workdir, entries, seccomp_fd):
+    """The bubblewrap command line of one worker (see the module docstring); ``seccomp_fd``: an
+    open file descriptor of :func:`seccomp_program`, inherited by bwrap."""
     base = os.path.realpath(sys.base_prefix)
     cmd = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
            "--cap-drop", "ALL", "--die-with-parent", "--new-session",
@@ -117,6 +168,7 @@ def bwrap_command(engine_dir, workdir, entries):
             "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "Agg",
             "--setenv", "MPLCONFIGDIR", "/tmp", "--setenv", "OPENBLAS_NUM_THREADS", "1",
+            "--seccomp", str(seccomp_fd),
             "--", os.path.realpath(sys.executable), "-S", "-E", "-B", "-s",
             "/sandbox/lib/adworker/main.py", "/sandbox/lib", "/sandbox/engine", "/sandbox/site"]
     return cmd
@@ -128,16 +180,20 @@ def unsandboxed_command(engine_dir):
 
 
 def check_sandbox():
-    """Raise SandboxUnavailable (saying how to fix it) unless bubblewrap can start here."""
+    """Raise SandboxUnavailable (saying how to fix it) unless bubblewrap can start here with the
+    worker's seccomp filter."""
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed. Fix: {FIX}.")
-    proc = subprocess.run(["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent",
-                           "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
-                           "--symlink", "usr/lib64", "/lib64", "--", "/usr/bin/true"],
-                          capture_output=True, text=True, timeout=30)
+    with _seccomp_file() as fh:
+        proc = subprocess.run(["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent",
+                               "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+                               "--symlink", "usr/lib64", "/lib64", "--seccomp", str(fh.fileno()),
+                               "--", "/usr/bin/true"], pass_fds=(fh.fileno(),),
+                              capture_output=True, text=True, timeout=30)
     if proc.returncode != 0:
+        fix = SECCOMP_FIX if "seccomp" in proc.stderr.lower() else FIX
         raise SandboxUnavailable(f"bubblewrap cannot create its sandbox here: "
-                                 f"{proc.stderr.strip()[:300]}. Fix: {FIX}.")
+                                 f"{proc.stderr.strip()[:300]}. Fix: {fix}.")
 
 
 def _symlinks(folder, names):
@@ -161,14 +217,16 @@ class Worker:
 
     def __init__(self, engine_dir, submission_dir, *, sandboxed=True, memory_mb=2048,
                  cpu_seconds=120, file_mb=64, start_timeout=60.0):
+        seccomp = _seccomp_file() if sandboxed else None      # raises before anything is made
         self._tmp = tempfile.mkdtemp(prefix="adgrade-work-")
         workdir = os.path.join(self._tmp, "work")
         shutil.copytree(submission_dir, workdir, symlinks=True, ignore=_symlinks)
         self._stderr = open(os.path.join(self._tmp, "stderr"), "w+b")
         if sandboxed:
-            cmd, cwd = bwrap_command(engine_dir, workdir, _entries()), None
+            cmd = bwrap_command(engine_dir, workdir, _entries(), seccomp.fileno())
+            cwd, keep = None, (seccomp.fileno(),)
         else:
-            cmd, cwd = unsandboxed_command(engine_dir), workdir
+            cmd, cwd, keep = unsandboxed_command(engine_dir), workdir, ()
         limits = [(resource.RLIMIT_AS, memory_mb * 2 ** 20), (resource.RLIMIT_CPU, cpu_seconds),
                   (resource.RLIMIT_FSIZE, file_mb * 2 ** 20), (resource.RLIMIT_CORE, 0)]
 
@@ -177,9 +235,14 @@ class Worker:
                 resource.setrlimit(which, (value, value))
         env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "OPENBLAS_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "LANG": "C.UTF-8"}
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._stderr,
-                                     preexec_fn=set_limits, start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self._stderr,
+                                         preexec_fn=set_limits, start_new_session=True,
+                                         pass_fds=keep)
+        finally:
+            if seccomp is not None:
+                seccomp.close()
         self._buf = b""
         self._next_id = 0
         self._start_timeout = start_timeout

@@ -4,17 +4,20 @@ One :class:`Submission` per graded notebook holds one worker per *engine mode* (
 see :mod:`adgrade.engine_copy`), each started fresh with every code cell of the notebook that is
 not a test cell. A worker lost while running an item (died, hung, garbled its answer) costs that
 item; the next item that needs the mode gets a fresh worker. A cell that kills or hangs its worker
-while the notebook is being set up is skipped from then on (and reported).
+while the notebook is being set up is skipped from then on (and reported). With a ``budget``, all
+requests of the notebook together get that many seconds of wall-clock time; past it every request
+raises :class:`BudgetSpent`.
 """
 from __future__ import annotations
 
 import re
+import time
 
 from adworker.codec import CodecError, decode, encode
 
 from .sandbox import Worker, WorkerLost
 
-__all__ = ["Submission", "StudentError", "WorkerLost"]
+__all__ = ["Submission", "StudentError", "WorkerLost", "BudgetSpent"]
 
 _IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|get_ipython|^\s*\w+\s*=\s*!", re.M)
 
@@ -28,18 +31,26 @@ class StudentError(Exception):
         self.kind, self.name, self.message = kind, name, message
 
 
+class BudgetSpent(WorkerLost):
+    """The notebook's wall-clock budget ran out (the worker running the request is killed)."""
+
+
 class Submission:
     """``cells``: [(cell index, source)] to run; ``engines``: {mode: engine copy folder}, the
-    first mode's cell outputs are the ones shown in the autograded notebook."""
+    first mode's cell outputs are the ones shown in the autograded notebook; ``timeout``: seconds
+    per request; ``budget``: seconds for all requests from now on (None: no budget)."""
 
     def __init__(self, cells, submission_dir, engines, *, sandboxed=True, timeout=10.0,
-                 max_starts=16, **limits):
+                 budget=None, max_starts=16, **limits):
         self.cells = list(cells)
         self.ipython = any(_IPYTHON_SYNTAX.search(src) for _, src in self.cells)
         self.dir = submission_dir
         self.engines = dict(engines)
         self.sandboxed = sandboxed
         self.timeout = timeout
+        self.budget = budget
+        self.deadline = None if budget is None else time.monotonic() + budget
+        self.spent = False          # set when a request found the budget spent
         self.limits = limits
         self.max_starts = max_starts
         self.workers = {}
@@ -53,6 +64,25 @@ class Submission:
         for mode in self.engines:
             if mode not in self.workers:
                 self.workers[mode] = self._spawn(mode)
+
+    def _request(self, w, msg):
+        """``w.request(msg)`` within the per-request timeout and what is left of the budget."""
+        timeout = self.timeout
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.spent = True
+                raise BudgetSpent(f"the grading time budget of this notebook ({self.budget:g} s) "
+                                  "ran out")
+            timeout = min(timeout, left)
+        try:
+            return w.request(msg, timeout)
+        except WorkerLost as exc:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.spent = True
+                raise BudgetSpent(f"the grading time budget of this notebook ({self.budget:g} s) "
+                                  f"ran out ({exc})") from None
+            raise
 
     def _spawn(self, mode):
         self.starts[mode] += 1
@@ -82,12 +112,15 @@ class Submission:
                     if index in self.skipped:
                         continue
                     current = index
-                    results[index] = w.request({"op": "run_cell", "source": source,
-                                                "number": index, "ipython": self.ipython},
-                                               self.timeout)
+                    results[index] = self._request(w, {"op": "run_cell", "source": source,
+                                                       "number": index, "ipython": self.ipython})
                 w.set_up = True
                 self.results.setdefault(mode, results)
                 return w
+            except BudgetSpent:
+                w.cleanup()
+                self.workers[mode] = None
+                raise
             except WorkerLost as exc:
                 w.cleanup()
                 w = self.workers[mode] = None
@@ -99,8 +132,8 @@ class Submission:
         :mod:`adworker.procedures`). Raises StudentError or WorkerLost."""
         w = self._ready(mode)
         try:
-            answer = w.request({"op": "call", "target": target, "args": encode(list(args)),
-                                "kwargs": encode(dict(kwargs))}, self.timeout)
+            answer = self._request(w, {"op": "call", "target": target, "args": encode(list(args)),
+                                       "kwargs": encode(dict(kwargs))})
         except WorkerLost:
             w.cleanup()
             self.workers[mode] = None
