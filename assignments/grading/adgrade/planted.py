@@ -38,12 +38,15 @@ class PlantedCheck:
             self.coefficients.update(dict.fromkeys(group, c))
         self.names = tuple(self.coefficients)
         self.rules = {name: planted(name, c) for name, c in self.coefficients.items()}
-        self.explained = False
 
     def call(self, label, target, *args):
         """``target(*args)`` in the worker with the planted rules in place of the student's."""
-        return self.cg.call(f"{label}, with planted rules", "proc:with_planted_rules", target,
-                            self.coefficients, *args, mode=self.mode, what=target)
+        before = len(self.cg.failures)
+        out = self.cg.call(f"{label}, with planted rules", "proc:with_planted_rules", target,
+                           self.coefficients, *args, mode=self.mode, what=target)
+        if out is None and len(self.cg.failures) > before and not self.cg.aborted:
+            self._explain()
+        return out
 
     @contextlib.contextmanager
     def in_engine(self, *overrides):
@@ -61,15 +64,19 @@ class PlantedCheck:
         the first failure also says what the check is."""
         if self.cg.compare(ORACLE, f"{label}, with planted rules", got, expected, **tol):
             return True
-        if got is not None and not self.explained:
-            self.explained = True
-            names = ", ".join(self.names)
-            self.cg.fail(
-                f"[planted rules] {self.cg.item} does not compute with the rules it is given. "
-                f"Use items are judged twice: with your rules, and with {names} replaced by "
-                "planted rules (simple linear maps with coefficients drawn at grading time, not "
-                "derivatives), where the result must be what the same computation gives with "
-                "those rules. A use must call the rules the assignment names, by these names, "
-                "when it runs, and use what they return; a derivative computed another way "
-                "fails this check.", ERROR)
+        if got is not None:
+            self._explain()
         return False
+
+    def _explain(self):
+        """Once per item: what the planted-rules check is."""
+        message = (
+            f"[planted rules] {self.cg.item} does not compute with the rules it is given. Use "
+            f"items are judged twice: with your rules, and with {', '.join(self.names)} "
+            "replaced by planted rules (simple linear maps with coefficients drawn at grading "
+            "time, not derivatives), where the result must be what the same computation gives "
+            "with those rules. A use must call the rules the assignment names, by these names, "
+            "when it runs, with the arguments their signature names, and use what they return; "
+            "a derivative computed another way fails this check.")
+        if all(m != message for _, _, m in self.cg.failures):
+            self.cg.fail(message, ERROR)

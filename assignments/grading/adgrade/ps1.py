@@ -4,7 +4,8 @@ reverse-mode walkthrough of L(w1, w2) = w2 log w1 + sqrt(w2 log w1), and pluggin
 The student's functions run in the sandboxed worker: the rules in mode ``bare`` (an engine with no
 derivative rules at all), everything that needs the engine's transforms in mode ``engine`` (no
 rules for log and sqrt, nor for power and log1p, which would give their derivatives too). Oracles (the engine's reference rules, HIPS autograd, finite
-differences) run here, in the grader.
+differences) run here, in the grader. The uses of the rules (walkthrough, plugging in) are also
+run with planted rules in place of the student's (:mod:`adgrade.planted`).
 
 Documented edge cases (also stated in the notebook):
 * inputs close to 0 (1e-12 ... 1e-5): the rules must return the large finite values g / x and

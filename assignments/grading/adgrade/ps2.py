@@ -2,7 +2,8 @@
 least-squares layer and a nuclear-norm (low-rank) penalty.
 
 The rules run in the sandboxed worker in mode ``bare`` (no derivative rules in the engine), the
-uses in mode ``engine`` (no rules for solve and svd); oracles run here.
+uses in mode ``engine`` (no rules for solve and svd), with the student's rules and with planted
+rules (:mod:`adgrade.planted`); oracles run here.
 
 Documented edge cases (also stated in the notebook):
 * solve: A is tested well conditioned (cond ~ 1-10), moderately (1e3) and badly conditioned
