@@ -55,6 +55,14 @@ $$L(w_1, w_2) = w_2 \\log w_1 + \\sqrt{w_2 \\log w_1}.$$
   scores 0 for that item. Parts 4 and 5 use the engine as the text says, with your rules for
   `log` and `sqrt` (the engine's own rules for `log`, `sqrt`, `power` and `log1p` are absent
   there).
+* Parts 4 and 5 *use* your rules, and are graded twice: once with your rules, and once with
+  `log_vjp`, `log_jvp`, `sqrt_vjp` and `sqrt_jvp` replaced by substituted rules (simple linear
+  maps with coefficients drawn at grading time, not derivatives), where your function must return
+  what its computation gives with those rules. So call the rules by these names when your
+  function runs (not through copies saved earlier), pass them the arguments `(g, ans, x)` their
+  signature names, and use what they return: a derivative obtained another way (written out by
+  hand, finite differences) scores 0 there, and a wrong rule also costs the parts whose result
+  it changes.
 * Each answer has a visible test cell below it (shapes and one easy value); hidden tests with
   random inputs run when your notebook is graded. Points are shown in each test cell's header.
 * Grading runs your notebook's code in a sandbox: no network, no files but your notebook's
@@ -326,9 +334,16 @@ operations (`anp` / `np`, including `anp.linalg.solve`, `anp.linalg.svd`, `np.li
 it is graded the engine has no derivative rules at all and neither `autograd` nor JAX exists,
 so a rule that calls `ad.grad` / `ad.vjp` / `ad.jvp`, another primitive's rule or `autograd`
 scores 0 for that item. Part 4 uses `ad.grad` with your rules plugged in (the engine's own
-rules for `solve`, `svd`, `inv`, `det` and `slogdet` are absent there). Visible tests below
-each answer, hidden tests at grading time, do not edit or delete test cells, *Restart & Run
-All* before submitting.
+rules for `solve`, `svd`, `inv`, `det` and `slogdet` are absent there). Part 4 is graded twice:
+once with your rules, and once with `solve_vjp_A`, `solve_vjp_b`, `svd_values_vjp` and `svd_vjp`
+replaced by substituted rules (simple linear maps with coefficients drawn at grading time, not
+derivatives), where your function must return what its computation gives with those rules. So
+plug the rules in by these names when your function runs (`ad.override_rules(..., vjp=solve_vjp_A,
+...)` inside it), and compute the gradient with `ad.grad`: a gradient obtained another way (a
+closed form, finite differences) scores 0 there, and a wrong rule also costs the parts whose
+result it changes.
+Visible tests below each answer, hidden tests at grading time, do not edit or delete test cells,
+*Restart & Run All* before submitting.
 
 **Edge cases (documented behaviour).**
 * `solve`: the hidden tests use matrices with condition numbers from 1 to $10^6$; the tolerance

@@ -10,7 +10,7 @@ closing one turns its test into a failure until the mark is removed. Closed:
   when the student's value is ``None`` (it assumes ``call`` already failed, but a function that
   returns ``None`` is not a failed call), and ``_directional`` / the walkthrough and plugin checks
   skip a ``None`` value. Patching ``adworker.procedures`` from a student cell (the worker is the
-  student's) turns the "through ad.grad" and call-count checks into ``None`` too.
+  student's) turns the "through ad.grad" and planted-rules checks into ``None`` too.
 * Symlinks in the submission folder: nbgrader copies the other files of ``submitted/<student>/<a>/``
   into ``autograded/`` with ``shutil.copy`` (following links) *outside* the sandbox, and the worker
   gets a copy of that folder, so a link to ``../../../source/<a>/<a>.ipynb`` hands the instructor's
@@ -21,6 +21,9 @@ closing one turns its test into a failure until the mark is removed. Closed:
   every process (threads only).
 * A test cell flagged ``solution`` stopped nbgrader on inconsistent checksums: ``RestoreCells``
   now resets the grading flags of every cell the gradebook knows.
+* Uses computed around wrong rules: while a use item was judged by counting calls of the rules,
+  all-zero rules called once and ignored, with the uses by the complex step, kept the use
+  points. Use items are now judged with planted rules as well (``adgrade/planted.py``).
 """
 from __future__ import annotations
 
@@ -38,9 +41,8 @@ PS1, PS2 = nbs.ASSIGNMENTS
 PATCH_PROCEDURES = '''
 try:
     import adworker.procedures as _P
-    _P.counted = lambda ns, target, names, *a: (None, {n: 1 for n in names})
-    for _n in ("elementwise_rule_in_loss", "solve_rule_in_loss", "svd_values_in_loss",
-               "svd_in_invariant_loss"):
+    for _n in ("with_planted_rules", "elementwise_rule_in_loss", "solve_rule_in_loss",
+               "svd_values_in_loss", "svd_in_invariant_loss"):
         setattr(_P, _n, lambda *a, **k: None)
 except ImportError:         # in the student's own kernel
     pass
@@ -326,9 +328,7 @@ def test_symlinked_solutions_do_not_reach_the_worker(run, request):
     assert (_stolen(grades["zz_links"]), leaked) == ({}, [])
 
 
-@pytest.mark.parametrize("run", ["ps1_run", pytest.param("ps2_run", marks=pytest.mark.xfail(
-    strict=True, reason="known hole: a use item is judged by counting rule calls; a use computed "
-    "around wrong rules keeps its points (ps1's uses are caught by the source check: complex step)"))])
+@pytest.mark.parametrize("run", ["ps1_run", "ps2_run"])
 def test_uses_of_wrong_rules_score_zero(run, request):
     """All-zero rules called once and ignored, uses computed by complex-step differentiation of
     the primal: the uses lose their points with the rules (README: a wrong rule costs the items

@@ -16,6 +16,10 @@ from adgrade.harness import CellGrader  # noqa: E402
 from adworker.codec import decode, encode  # noqa: E402
 import json  # noqa: E402
 
+from .test_planted import WALK_CLOSED_FORM, engines, verdicts  # noqa: E402,F401 (engines: a fixture)
+
+PS1 = nbs.ASSIGNMENTS[0]
+
 
 def _wire(x):
     """What the grader receives for the worker's value ``x``."""
@@ -138,35 +142,17 @@ def test_reference_solutions_and_honest_algebra_are_not_flagged(notebook):
 
 # ---- in the worker: the grading procedures live in the student's process ------------------------
 
-@pytest.fixture(scope="module")
-def bare_worker(tmp_path_factory):
-    from adgrade.engine_copy import make_engine_copy
-    from adgrade.sandbox import Worker
-    root = tmp_path_factory.mktemp("rt2")
-    engine = make_engine_copy(str(root / "engine"), None)
-    sub = root / "submitted" / "mallory"
-    sub.mkdir(parents=True)
-    (sub / "answer.ipynb").write_text("{}")
-    w = Worker(engine, str(sub), memory_mb=1024)
-    yield w
-    w.cleanup()
-
-
-@pytest.mark.xfail(strict=True, reason="hole: a student cell can import adworker.procedures in "
-                   "the worker and replace proc:counted, so the rule-call counts that judge the "
-                   "use items are whatever the student says")
-def test_student_cannot_forge_the_rule_call_counts(bare_worker):
+def test_student_cannot_forge_the_use_verdict(engines, tmp_path):
+    """Was: a student cell replaced ``adworker.procedures.counted`` in the worker and reported
+    any rule-call counts (seen: {'log_vjp': 7} for a walkthrough that never called it). Use items
+    are now judged with planted rules whose expectation the grader computes itself: the same
+    cell, now replacing ``with_planted_rules`` so that it answers the student's own values, and a
+    walkthrough that never calls the rules, lose both walkthrough items."""
     cell = ("import adworker.procedures as P\n"
-            "def log_vjp(g, ans, x):\n    return g / x\n"
-            "def walkthrough(w1, w2):\n    return 1.0, 2.0, 3.0   # never calls log_vjp\n"
-            "P.counted = lambda ns, target, names, *a: (ns[target](*a), {n: 7 for n in names})\n")
-    out = bare_worker.request({"op": "run_cell", "source": cell, "number": 1}, 20)
-    assert out["error"] is None, out
-    answer = bare_worker.request({"op": "call", "target": "proc:counted",
-                                  "args": encode(["walkthrough", ["log_vjp"], 1.0, 2.0]),
-                                  "kwargs": encode({})}, 20)
-    value, counts = decode(answer["value"])
-    assert counts == {"log_vjp": 0}, counts
+            "P.with_planted_rules = lambda ns, target, coefficients, *a: ns[target](*a)\n")
+    out = verdicts(engines, tmp_path, PS1, {"walkthrough": WALK_CLOSED_FORM},
+                   items=["test_walkthrough_visible", "test_walkthrough_hidden"], extra=cell)
+    assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
 
 
 @pytest.fixture(scope="module")
@@ -203,11 +189,12 @@ def test_honest_rule_forms_in_the_loss_match_the_plain_rule(engine_worker, body)
     np.testing.assert_allclose(np.asarray(other, float), np.asarray(plain, float), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="honest-variant inconsistency: a rule returning a list of "
-                   "the right numbers passes the rule items (compare reads lists) but the engine "
-                   "refuses it inside the loss ('return the array itself'), so the loss item scores 0")
-def test_a_list_returning_rule_also_works_in_the_loss(engine_worker):
+@pytest.mark.parametrize("form", ["list", "tuple"])
+def test_a_list_returning_rule_also_works_in_the_loss(engine_worker, form):
+    """A rule returning a list (or tuple) of the right numbers passes the rule items (compare
+    reads lists); the loss procedures make it an array before the engine sees it, so the loss
+    check agrees (it used to score 0: 'return the array itself')."""
     plain = _loss_grad(engine_worker, "import numpy as np\ndef log_vjp(g, ans, x):\n    return g / x\n")
     other = _loss_grad(engine_worker, "import numpy as np\ndef log_vjp(g, ans, x):\n"
-                                      "    return (g / x).tolist()\n")
+                                      f"    return {form}((g / x).tolist())\n")
     np.testing.assert_allclose(np.asarray(other, float), np.asarray(plain, float), rtol=1e-12)

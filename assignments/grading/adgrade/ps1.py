@@ -4,7 +4,8 @@ reverse-mode walkthrough of L(w1, w2) = w2 log w1 + sqrt(w2 log w1), and pluggin
 The student's functions run in the sandboxed worker: the rules in mode ``bare`` (an engine with no
 derivative rules at all), everything that needs the engine's transforms in mode ``engine`` (no
 rules for log and sqrt, nor for power and log1p, which would give their derivatives too). Oracles (the engine's reference rules, HIPS autograd, finite
-differences) run here, in the grader.
+differences) run here, in the grader. The uses of the rules (walkthrough, plugging in) are also
+run with planted rules in place of the student's (:mod:`adgrade.planted`).
 
 Documented edge cases (also stated in the notebook):
 * inputs close to 0 (1e-12 ... 1e-5): the rules must return the large finite values g / x and
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .harness import ERROR, quiet, rng_for
+from .planted import PlantedCheck
 
 #: engine modes: {mode: primitives whose rules are removed (None: all rules)}. Mode "engine"
 #: also lacks the rules that would give log's or sqrt's derivative by another route.
@@ -154,22 +156,44 @@ def _numbers(cg, out, n, label, what):
     return vals
 
 
-def _counted(cg, label, target, rules, *args, mode):
-    """``target(*args)`` with the calls of the student's ``rules`` counted: (value, counts)."""
-    out = cg.call(label, "proc:counted", target, list(rules), *args, mode=mode, what=target)
-    if out is None:
-        return None, {}
-    value, counts = out
-    return value, counts
+#: the rules a use item must call, with the groups that share a planted rule
+_RULES = (("log_vjp", "log_jvp"), ("sqrt_vjp", "sqrt_jvp"))
+#: where the planted-rules check runs (the visible items: the first point only)
+_PLANTED_POINTS = [(3.0, 2.0), (1.3, 0.7)]
+
+
+def _planted_truth(check, w1, w2, tangent=None):
+    """[L, dL/dw1, dL/dw2] (or [L, tangent of L]) from the grader's engine with the planted
+    rules for log and sqrt."""
+    ad, anp, _, _ = _oracles()
+
+    def L(a, b):
+        return b * anp.log(a) + anp.sqrt(b * anp.log(a))
+    with quiet(), check.in_engine((anp.log, {"vjp": "log_vjp", "jvp": "log_jvp"}),
+                                  (anp.sqrt, {"vjp": "sqrt_vjp", "jvp": "sqrt_jvp"})):
+        if tangent is None:
+            val, d = ad.value_and_grad(L, argnums=(0, 1))(w1, w2)
+            return [float(val), *map(float, d)]
+        return [float(v) for v in ad.jvp(L, (w1, w2), tangent)]
+
+
+def _check_planted(cg, hidden, target, mode, n, tangents=(None,)):
+    """The planted-rules check of ``target``, which returns ``n`` numbers: the last ``n`` of
+    :func:`_planted_truth`."""
+    check = PlantedCheck(cg, _RULES, mode)
+    for w1, w2 in (_PLANTED_POINTS if hidden else _PLANTED_POINTS[:1]):
+        for t in tangents:
+            label = f"{target} at w1={w1:g}, w2={w2:g}" + (f", tangent {t}" if t else "")
+            out = check.call(label, target, w1, w2, *(t or ()))
+            vals = None if out is None else _numbers(cg, out, n, label, target)
+            if vals is not None:
+                check.compare(label, vals, _planted_truth(check, w1, w2, t)[-n:])
 
 
 def grade_walkthrough(cg, hidden):
-    calls = {"log_vjp": 0, "sqrt_vjp": 0}
     for w1, w2 in (_POINTS if hidden else _POINTS[:1]):
         label = f"w1={w1:g}, w2={w2:g}"
-        out, counts = _counted(cg, label, "walkthrough", calls, w1, w2, mode="bare")
-        for k in calls:
-            calls[k] += counts.get(k, 0) if isinstance(counts, dict) else 0
+        out = cg.call(label, "walkthrough", w1, w2)
         if out is None:
             continue
         vals = _numbers(cg, out, 3, label, "walkthrough")
@@ -182,22 +206,15 @@ def grade_walkthrough(cg, hidden):
         if hidden:
             cg.compare("autograd", label, vals[1:], d_autograd)
             cg.compare("central finite differences", label, vals[1:], fd, rtol=1e-6, atol=1e-8)
-    if not cg.aborted and hidden:
-        for name, n in calls.items():
-            cg.require(n > 0, f"walkthrough never called your {name}: the reverse sweep must "
-                              "use your rules")
+    _check_planted(cg, hidden, "walkthrough", "bare", 3)
 
 
 def grade_plugin(cg, hidden):
-    rules = ("log_vjp", "sqrt_vjp", "log_jvp", "sqrt_jvp")
-    calls = dict.fromkeys(rules, 0)
     tol = dict(rtol=1e-7) if hidden else dict(rtol=1e-5, atol=1e-8, scale="entry")
     for w1, w2 in (_POINTS if hidden else _POINTS[:1]):
         val, d_engine, d_autograd, fd = _truth(w1, w2)
         label = f"grad_with_my_rules at w1={w1:g}, w2={w2:g}"
-        out, counts = _counted(cg, label, "grad_with_my_rules", rules, w1, w2, mode="engine")
-        for k in rules:
-            calls[k] += counts.get(k, 0) if isinstance(counts, dict) else 0
+        out = cg.call(label, "grad_with_my_rules", w1, w2, mode="engine")
         vals = None if out is None else _numbers(cg, out, 2, label, "grad_with_my_rules")
         if vals is not None:
             cg.compare("engine ad.grad", label, vals, d_engine, **tol)
@@ -206,20 +223,15 @@ def grade_plugin(cg, hidden):
                 cg.compare("central finite differences", label, vals, fd, rtol=1e-6, atol=1e-8)
         for k, (t1, t2) in enumerate(((1.0, 0.0), (0.0, 1.0)) if hidden else ((1.0, 0.0),)):
             label = f"jvp_with_my_rules at w1={w1:g}, w2={w2:g}, tangent e{k + 1}"
-            out, counts = _counted(cg, label, "jvp_with_my_rules", rules, w1, w2, t1, t2,
-                                   mode="engine")
-            for r in rules:
-                calls[r] += counts.get(r, 0) if isinstance(counts, dict) else 0
+            out = cg.call(label, "jvp_with_my_rules", w1, w2, t1, t2, mode="engine")
             vals = None if out is None else _numbers(cg, out, 2, label, "jvp_with_my_rules")
             if vals is not None:
                 cg.compare("value of L", label, vals[0], val, **tol)
                 cg.compare("engine ad.grad", label, vals[1], d_engine[k], **tol)
                 if hidden:
                     cg.compare("autograd", label, vals[1], d_autograd[k])
-    if not cg.aborted and hidden:
-        for name, n in calls.items():
-            cg.require(n > 0, f"your {name} was never called: plug your own rules in with "
-                              "ad.override_rules")
+    _check_planted(cg, hidden, "grad_with_my_rules", "engine", 2)
+    _check_planted(cg, hidden, "jvp_with_my_rules", "engine", 2, tangents=[(0.6, -1.1)])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 least-squares layer and a nuclear-norm (low-rank) penalty.
 
 The rules run in the sandboxed worker in mode ``bare`` (no derivative rules in the engine), the
-uses in mode ``engine`` (no rules for solve and svd); oracles run here.
+uses in mode ``engine`` (no rules for solve and svd), with the student's rules and with planted
+rules (:mod:`adgrade.planted`); oracles run here.
 
 Documented edge cases (also stated in the notebook):
 * solve: A is tested well conditioned (cond ~ 1-10), moderately (1e3) and badly conditioned
@@ -19,6 +20,7 @@ import numpy as np
 from adworker.procedures import invariant_loss
 
 from .harness import ERROR, quiet, rng_for
+from .planted import PlantedCheck
 
 #: engine modes, as in ps1: "engine" lacks solve's and svd's rules and those of inv, det and
 #: slogdet (which would give solve's derivative by another route)
@@ -285,9 +287,31 @@ def _pair(cg, out, label, what):
     return None
 
 
+def _lsq_case(rng, m, n):
+    return rng.standard_normal((m, n)) + 2 * np.eye(m, n), rng.standard_normal(m), rng.standard_normal(n)
+
+
+def _check_planted_lsq(cg, hidden):
+    """least_squares_grads with planted solve rules against the grader's engine with them."""
+    ad, anp, _, _ = _oracles()
+    check = PlantedCheck(cg, [("solve_vjp_A",), ("solve_vjp_b",)], "engine")
+    rng = rng_for("planted-least_squares_grads")
+    for m, n in ([(5, 3), (3, 3)] if hidden else [(5, 3)]):
+        A, b, y = _lsq_case(rng, m, n)
+        label = f"A {m}x{n}"
+        out = check.call(label, "least_squares_grads", A, b, y)
+        pair = None if out is None else _pair(cg, out, label, "least_squares_grads")
+        if pair is None:
+            continue
+        with quiet(), check.in_engine((anp.linalg.solve, {"vjp": "solve_vjp_A", "argnum": 0}),
+                                      (anp.linalg.solve, {"vjp": "solve_vjp_b", "argnum": 1})):
+            want = ad.grad(lambda a, bb: _lsq_loss(a, bb, y, anp), argnums=(0, 1))(A, b)
+        for i, what in enumerate(("dL/dA", "dL/db")):
+            check.compare(f"{what}, {label}", pair[i], want[i])
+
+
 def grade_lsq(cg, hidden):
     name = "least_squares_grads"
-    rules = ["solve_vjp_A", "solve_vjp_b"]
     if not hidden:
         rng = np.random.default_rng(0)
         A, b, y = rng.standard_normal((5, 2)) + np.eye(5, 2), rng.standard_normal(5), np.zeros(2)
@@ -299,22 +323,16 @@ def grade_lsq(cg, hidden):
             x = np.linalg.lstsq(A, b, rcond=None)[0]
             cg.compare("the visible test", label, pair[1], 2 * A @ np.linalg.solve(A.T @ A, x),
                        **VISIBLE)
+        _check_planted_lsq(cg, hidden)
         return
     ad, anp, autograd, agnp = _oracles()
     rng = rng_for(name)
-    calls = dict.fromkeys(rules, 0)
     for m, n in [(6, 3), (4, 4), (10, 2)]:
-        A = rng.standard_normal((m, n)) + 2 * np.eye(m, n)
-        b, y = rng.standard_normal(m), rng.standard_normal(n)
+        A, b, y = _lsq_case(rng, m, n)
         label = f"A {m}x{n}"
-        out = cg.call(label, "proc:counted", name, rules, A, b, y, mode="engine", what=name)
+        out = cg.call(label, name, A, b, y, mode="engine")
         E, e = rng.standard_normal(A.shape), rng.standard_normal(b.shape)
-        if out is None:
-            continue
-        value, counts = out
-        for k in rules:
-            calls[k] += counts.get(k, 0)
-        pair = _pair(cg, value, label, name)
+        pair = None if out is None else _pair(cg, out, label, name)
         if pair is None:
             continue
         with quiet():
@@ -330,15 +348,28 @@ def grade_lsq(cg, hidden):
             cg.compare("central finite differences", f"directional derivative, {label}",
                        float(np.sum(_array(pair[0]) * E) + np.sum(_array(pair[1]) * e)), fd,
                        rtol=1e-5, atol=1e-7)
-    if not cg.aborted:
-        for k, n in calls.items():
-            cg.require(n > 0, f"least_squares_grads never called your {k}: plug it in with "
-                              "ad.override_rules")
+    _check_planted_lsq(cg, hidden)
 
 
 def _low_rank_objective(W, X, Y, lam, lib):
     R = lib.matmul(X, W) - Y
     return lib.sum(R * R) + lam * lib.sum(lib.linalg.svd(W, compute_uv=False))
+
+
+def _check_planted_low_rank(cg, hidden):
+    """low_rank_grad with a planted SVD rule (for svd_values_vjp and svd_vjp alike) against the
+    grader's engine with it."""
+    ad, anp, _, _ = _oracles()
+    check = PlantedCheck(cg, [("svd_values_vjp", "svd_vjp")], "engine")
+    rng = rng_for("planted-low_rank_grad")
+    for (m, n), lam in ([((4, 3), 0.7), ((2, 3), 1.5)] if hidden else [((4, 3), 0.7)]):
+        W = _svd_matrix(rng, m, n)
+        X, Y = rng.standard_normal((5, m)), rng.standard_normal((5, n))
+        label = f"W {m}x{n}, lam = {lam}"
+        out = check.call(label, "low_rank_grad", W, X, Y, lam)
+        with quiet(), check.in_engine((anp.linalg.svd, {"vjp": "svd_values_vjp"})):
+            want = ad.grad(lambda w: _low_rank_objective(w, X, Y, lam, anp))(W)
+        check.compare(label, out, want)
 
 
 def grade_low_rank(cg, hidden):
@@ -348,21 +379,18 @@ def grade_low_rank(cg, hidden):
         label = "W = [[2, 0], [0, 1], [0, 0]], X = 0, Y = 0, lam = 0.5"
         out = cg.call(label, name, W, np.zeros((4, 3)), np.zeros((4, 2)), 0.5, mode="engine")
         cg.compare("the visible test", label, out, 0.5 * np.eye(3, 2), **VISIBLE)
+        _check_planted_low_rank(cg, hidden)
         return
     ad, anp, autograd, agnp = _oracles()
     rng = rng_for(name)
-    total = 0
     for (m, n), lam in [((4, 3), 0.5), ((3, 5), 2.0), ((4, 4), 0.1)]:
         W = _svd_matrix(rng, m, n)
         X, Y = rng.standard_normal((6, m)), rng.standard_normal((6, n))
         label = f"W {m}x{n}, lam = {lam}"
-        out = cg.call(label, "proc:counted", name, ["svd_values_vjp", "svd_vjp"], W, X, Y, lam,
-                      mode="engine", what=name)
+        value = cg.call(label, name, W, X, Y, lam, mode="engine")
         E = rng.standard_normal(W.shape)
-        if out is None:
+        if value is None:
             continue
-        value, counts = out
-        total += sum(counts.values())
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
         with quiet():
             ref = ad.grad(lambda w: _low_rank_objective(w, X, Y, lam, anp))(W)
@@ -375,9 +403,7 @@ def grade_low_rank(cg, hidden):
         fd = (_low_rank_objective(W + h * E, X, Y, lam, np)
               - _low_rank_objective(W - h * E, X, Y, lam, np)) / (2 * h)
         _directional(cg, value, E, fd, f"directional derivative, {label}", name)
-    if not cg.aborted:
-        cg.require(total > 0, "low_rank_grad never called your svd_values_vjp (or svd_vjp): plug "
-                              "your rule in with ad.override_rules")
+    _check_planted_low_rank(cg, hidden)
 
 
 # ----------------------------------------------------------------------------------------------

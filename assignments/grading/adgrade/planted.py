@@ -1,0 +1,82 @@
+"""The planted-rules check of the use items (the walkthrough, plugging rules in, the
+least-squares layer, the nuclear norm).
+
+A use item is right only if the student's use function gives the right values with the student's
+own rules *and* computes with whatever rules it is given: the grader runs it once more in the
+worker with the student's rules replaced, by name, by planted rules
+(:func:`adworker.procedures.planted`: maps linear in the cotangent or tangent, with the right
+shape, that are no derivatives) whose coefficients are drawn here for each grading run from the
+operating system's randomness, and compares what it returns with the same computation done here
+(the engine with :func:`autodiff_core.override_rules` and the same planted rules). A use that
+ignores the rules (a derivative by hand, by finite differences or the complex step) fails this
+check whatever the worker reports; a wrong rule fails the check with the student's own rules.
+"""
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+from adworker.procedures import planted
+
+from .harness import ERROR
+
+ORACLE = "planted rules"
+_RANDOM = secrets.SystemRandom()
+
+
+class PlantedCheck:
+    """Planted rules for one item. ``groups``: tuples of the student's rule names that get the
+    same planted rule (log's VJP and JVP are the same multiplication; ``svd_values_vjp`` and
+    ``svd_vjp`` may both be plugged into the nuclear norm); ``mode``: the worker's engine mode in
+    which the use runs."""
+
+    def __init__(self, cg, groups, mode):
+        self.cg, self.mode = cg, mode
+        self.coefficients = {}
+        for group in groups:
+            c = [_RANDOM.uniform(0.5, 2.0) for _ in range(6)]
+            self.coefficients.update(dict.fromkeys(group, c))
+        self.names = tuple(self.coefficients)
+        self.rules = {name: planted(name, c) for name, c in self.coefficients.items()}
+
+    def call(self, label, target, *args):
+        """``target(*args)`` in the worker with the planted rules in place of the student's."""
+        before = len(self.cg.failures)
+        out = self.cg.call(f"{label}, with planted rules", "proc:with_planted_rules", target,
+                           self.coefficients, *args, mode=self.mode, what=target)
+        if out is None and len(self.cg.failures) > before and not self.cg.aborted:
+            self._explain()
+        return out
+
+    @contextlib.contextmanager
+    def in_engine(self, *overrides):
+        """The grader's engine with the planted rules: ``overrides`` are
+        ``(primitive, {"vjp": name, "jvp": name, "argnum": i})``."""
+        import autodiff_core as ad
+        with contextlib.ExitStack() as stack:
+            for prim, spec in overrides:
+                rules = {k: self.rules[v] for k, v in spec.items() if k in ("vjp", "jvp")}
+                stack.enter_context(ad.override_rules(prim, argnum=spec.get("argnum", 0), **rules))
+            yield
+
+    def compare(self, label, got, expected, **tol):
+        """``got`` (from :meth:`call`) against the expectation computed with the planted rules;
+        the first failure also says what the check is."""
+        if self.cg.compare(ORACLE, f"{label}, with planted rules", got, expected, **tol):
+            return True
+        if got is not None:
+            self._explain()
+        return False
+
+    def _explain(self):
+        """Once per item: what the planted-rules check is."""
+        message = (
+            f"[planted rules] {self.cg.item} does not compute with the rules it is given. Use "
+            f"items are judged twice: with your rules, and with {', '.join(self.names)} "
+            "replaced by planted rules (simple linear maps with coefficients drawn at grading "
+            "time, not derivatives), where the result must be what the same computation gives "
+            "with those rules. A use must call the rules the assignment names, by these names, "
+            "when it runs, with the arguments their signature names, and use what they return; "
+            "a derivative computed another way fails this check.")
+        if all(m != message for _, _, m in self.cg.failures):
+            self.cg.fail(message, ERROR)
