@@ -112,16 +112,8 @@ class CellGrader:
 
     def _returned_value(self, label, target, what, result):
         """``result`` if it holds a value; a failure (and None) for None, which is never an answer
-        (the checks after a call skip a None, taking it for a call that already failed).
-        ``proc:counted`` answers ``(value, counts)``: its value is the one that must not be None."""
-        value = result
-        if target == "proc:counted":
-            if not (isinstance(result, (list, tuple)) and len(result) == 2):
-                self.fail(f"{what} could not be counted ({label}): the grading procedure in the "
-                          "worker answered something else (was it replaced?)", ERROR)
-                return None
-            value = result[0]
-        if value is None:
+        (the checks after a call skip a None, taking it for a call that already failed)."""
+        if result is None:
             self.fail(f"{what} returned None ({label}): it must return the numbers asked for",
                       ERROR)
             return None
