@@ -112,12 +112,12 @@ print(sum(h is not None for h in held))
 
 
 def test_ipython_magics_and_matplotlib_work(worker):
-    """A line magic, a shell-free IPython cell, and a matplotlib figure drawn and displayed as PNG
-    (matplotlib's font set-up tries to run ``fc-list``; refused, it falls back to its own fonts).
-    The first IPython cell only creates the shell: adworker captures rich displays from the
-    second cell on (its capture starts before the shell exists; not a matter of the filter)."""
-    run(worker, "%pwd", ipython=True)
+    """``%matplotlib inline``, a line magic and a matplotlib figure displayed as PNG, all in the
+    first IPython cell (matplotlib's font set-up tries to run ``fc-list``; refused, it falls back
+    to its own fonts). ``%matplotlib inline`` raised in the worker and lost the rest of its cell;
+    the first cell's rich outputs were lost (the capture began before the shell existed)."""
     out = run(worker, """
+%matplotlib inline
 import io
 import matplotlib.pyplot as plt
 import numpy as np
