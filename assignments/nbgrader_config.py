@@ -71,6 +71,7 @@ c.Autograde.autograde_preprocessors = [
 c.GradeInSandbox.timeout = 10
 c.GradeInSandbox.memory_mb = 2048
 c.GradeInSandbox.cpu_seconds = 120
+c.GradeInSandbox.budget = 120        # wall-clock seconds for one notebook, all items together
 # One row per submission that needs a human look (repaired cells, lost workers, delegation,
 # grading without the sandbox), next to grades.csv; rewritten for a student at each autograde.
 c.GradeInSandbox.review_file = os.path.join(HERE, "needs_review.csv")

@@ -63,6 +63,10 @@ $$L(w_1, w_2) = w_2 \\log w_1 + \\sqrt{w_2 \\log w_1}.$$
   signature names, and use what they return: a derivative obtained another way (written out by
   hand, finite differences) scores 0 there, and a wrong rule also costs the parts whose result
   it changes.
+* A rule is *derived*, not measured: computing a derivative numerically (finite differences
+  `(f(x + h) - f(x - h)) / (2 h)`, the complex step `imag(f(x + 1j h)) / h`) matches the hidden
+  tests to rounding and still scores 0. The grader reads your code for it (complex numbers,
+  differences of `log`, `sqrt`, ... at two points) and lists such notebooks for the instructor.
 * Each answer has a visible test cell below it (shapes and one easy value); hidden tests with
   random inputs run when your notebook is graded. Points are shown in each test cell's header.
 * Grading runs your notebook's code in a sandbox: no network, no files but your notebook's
@@ -341,7 +345,9 @@ derivatives), where your function must return what its computation gives with th
 plug the rules in by these names when your function runs (`ad.override_rules(..., vjp=solve_vjp_A,
 ...)` inside it), and compute the gradient with `ad.grad`: a gradient obtained another way (a
 closed form, finite differences) scores 0 there, and a wrong rule also costs the parts whose
-result it changes.
+result it changes. A rule is derived, not measured: a rule or use that computes a derivative
+numerically (finite differences, the complex step) scores 0 for its item, and the notebook is
+listed for the instructor.
 Visible tests below each answer, hidden tests at grading time, do not edit or delete test cells,
 *Restart & Run All* before submitting.
 
