@@ -1,0 +1,275 @@
+"""Red-team round 3 (issue 8): the defences added since round 2, attacked as a student with the
+public repository would, at the level of the verdicts: the grader's checks (``adgrade.ps1`` /
+``ps2``) on a notebook's cells run in real sandboxed workers (no nbgrader run; the pipeline is
+covered by test_adversarial.py).
+
+A hole still open is ``xfail(strict=True)`` with its measured effect; a defence that holds is a
+passing test whose attack would succeed without it.
+"""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from . import nbgrader_support as nbs
+
+sys.path.insert(0, str(nbs.COURSE / "grading"))
+
+from adgrade import harness  # noqa: E402
+from adgrade.source_check import numerical_differentiation  # noqa: E402
+from adgrade.student import Submission  # noqa: E402
+
+from .test_planted import engines, verdicts  # noqa: E402,F401 (engines: a fixture)
+from .test_redteam import PS1_USES  # noqa: E402
+
+PS1, PS2 = nbs.ASSIGNMENTS
+LOG_ITEMS = ["test_log_vjp_visible", "test_log_vjp_hidden"]
+
+
+# ---- the source check, evaded: a divided difference it does not recognise ------------------------
+
+# Each is log's derivative by central differences with a relative step (rounding ~1e-10, far
+# inside rtol 1e-6), the documented edge case x = 0 written in by hand; only the spelling of the
+# difference changes. The source check looks for ``f(a) - f(b)`` where ``f`` is a primal, a
+# notebook function or a parameter, so each of these is missed and the item keeps full marks.
+_FD_HEAD = '''
+import numpy as np
+
+def log_vjp(g, ans, x):
+    x = np.asarray(x, dtype=float)
+    h = 1e-5 * np.maximum(np.abs(x), 1e-300)
+    with np.errstate(all="ignore"):
+        d = {difference}
+    return np.where(x == 0, g * np.inf, g * d)
+'''
+EVASIONS = {
+    # a module-level alias of the primal: not a primal name, not a notebook function
+    "alias": "_log = np.log\n" + _FD_HEAD.format(
+        difference="(_log(np.abs(x + h)) - _log(np.abs(x - h))) / (2 * h)"),
+    # a difference of quotients: the operands of '-' are divisions, not calls
+    "quotients": _FD_HEAD.format(
+        difference="np.log(np.abs(x + h)) / (2 * h) - np.log(np.abs(x - h)) / (2 * h)"),
+    # numpy's own subtraction: no '-' at all
+    "np.subtract": _FD_HEAD.format(
+        difference="np.subtract(np.log(np.abs(x + h)), np.log(np.abs(x - h))) / (2 * h)"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spelling", sorted(EVASIONS))
+@pytest.mark.xfail(strict=True, reason=(
+    "source_check only matches a BinOp Sub whose two operands are calls of the same primal / "
+    "notebook function / parameter: an alias (_log = np.log), a difference of quotients "
+    "(log(x+h)/2h - log(x-h)/2h) or np.subtract(log(x+h), log(x-h)) is not seen, and a rule item "
+    "has no planted check, so a finite-difference log_vjp scores full marks (measured: "
+    "test_log_vjp_visible and test_log_vjp_hidden both pass)"))
+def test_divided_differences_in_other_spellings_score_zero(engines, tmp_path, spelling):  # noqa: F811
+    out = verdicts(engines, tmp_path, PS1, {"log_vjp": EVASIONS[spelling]}, items=LOG_ITEMS)
+    assert all(msg is not None and "[numerical differentiation]" in msg for msg in out.values()), out
+
+
+@pytest.mark.slow
+def test_only_the_source_check_could_catch_the_evasions(engines, tmp_path, monkeypatch):  # noqa: F811
+    """The premise of the test above: with the source check switched off, every spelling passes
+    both log_vjp items (so no numerical check can tell these rules from derived ones)."""
+    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda cells, item: [])
+    for spelling, source in EVASIONS.items():
+        (tmp_path / spelling).mkdir()
+        out = verdicts(engines, tmp_path / spelling, PS1, {"log_vjp": source}, items=LOG_ITEMS)
+        assert out == dict.fromkeys(LOG_ITEMS), (spelling, out)
+
+
+# ---- the source check on honest code: helpers used twice in one difference -----------------------
+
+# The reference svd_vjp with its matrix products and transposes through small notebook helpers
+# (as in HIPS autograd's own SVD rule, ``_dot`` and ``T``): UtgU - UtgU^T written out as
+# mm(T(U), gU) - mm(T(gU), U), the textbook antisymmetric part. Same numbers, honest algebra.
+SVD_WITH_HELPERS = '''
+def mm(a, b):
+    return anp.matmul(a, b)
+
+T = lambda a: anp.transpose(a)
+
+def svd_vjp(g, ans, W, full_matrices=True, compute_uv=True, **kwargs):
+    U, s, Vt = ans
+    gU, gs, gVt = g
+    m, n = np.shape(W)
+    k = np.shape(s)[0]
+    out = mm(U * (gs if gs is not None else np.zeros(k)), Vt)
+    s2 = s * s
+    F = (1.0 - np.eye(k)) / (anp.expand_dims(s2, 0) - anp.expand_dims(s2, 1) + np.eye(k))
+    if gU is not None:
+        J = F * (mm(T(U), gU) - mm(T(gU), U))
+        out = out + mm(U, mm(J * s, Vt))
+        if m > k:
+            out = out + mm((gU - mm(U, mm(T(U), gU))) / s, Vt)
+    if gVt is not None:
+        K = F * (mm(Vt, T(gVt)) - mm(gVt, T(Vt)))
+        out = out + mm(U, mm(anp.reshape(s, (-1, 1)) * K, Vt))
+        if n > k:
+            out = out + mm(U / s, gVt - mm(mm(gVt, T(Vt)), Vt))
+    return out
+'''
+SVD_ITEMS = ["test_svd_vjp_visible", "test_svd_vjp_hidden"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "false positive: a difference of two calls of any notebook function counts as a divided "
+    "difference, so an honest SVD rule whose products go through a helper (mm(T(U), gU) - "
+    "mm(T(gU), U), autograd's own _dot/T style) scores 0 on both svd_vjp items with "
+    "'[numerical differentiation] ... the difference mm(T(U), gU) - mm(T(gU), U) in svd_vjp' "
+    "and is listed for review. Fix: count f(a) - f(b) only where a and b differ by a small "
+    "step (one is the other plus/minus an expression), not any two different arguments"))
+def test_honest_svd_rule_with_helpers_keeps_its_marks(engines, tmp_path):  # noqa: F811
+    out = verdicts(engines, tmp_path, PS2, {"svd_vjp": SVD_WITH_HELPERS}, items=SVD_ITEMS)
+    assert out == dict.fromkeys(SVD_ITEMS), out
+
+
+@pytest.mark.slow
+def test_the_helper_svd_rule_is_right_by_every_numerical_check(engines, tmp_path, monkeypatch):  # noqa: F811
+    """The premise of the test above: with the source check switched off, the helper-style rule
+    passes both svd_vjp items."""
+    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda cells, item: [])
+    out = verdicts(engines, tmp_path, PS2, {"svd_vjp": SVD_WITH_HELPERS}, items=SVD_ITEMS)
+    assert out == dict.fromkeys(SVD_ITEMS), out
+
+
+HONEST_ELEMENTWISE = {
+    "log_vjp": ["def log_vjp(g, ans, x):\n    return g * np.reciprocal(x)\n",
+                "def log_vjp(g, ans, x):\n    inv = lambda v: 1.0 / v\n    return g * inv(x)\n",
+                "def log_vjp(g, ans, x):\n    return g * np.exp(-ans)\n",
+                "def log_vjp(g, ans, x):\n    return np.divide(g, x).real\n"],
+    "sqrt_vjp": ["def sqrt_vjp(g, ans, x):\n    return g / (2 * ans)\n",
+                 "def sqrt_vjp(g, ans, x):\n    return 0.5 * g * np.power(x, -0.5)\n",
+                 "def sqrt_vjp(g, ans, x):\n    return g * 0.5 / np.sqrt(x)\n"],
+}
+
+
+@pytest.mark.parametrize("name,source", [(n, s) for n, srcs in HONEST_ELEMENTWISE.items()
+                                         for s in srcs])
+def test_honest_elementwise_styles_are_not_flagged(name, source):
+    """Reasonable honest spellings (exp(-ans), power, a local lambda, .real of a real result)
+    are not taken for numerical differentiation."""
+    assert numerical_differentiation(["import numpy as np\n", source], name) == []
+
+
+# ---- the planted-rules check, fooled: the use tells its own rules from planted ones -------------
+
+# Every rule wrong (all zeros), and a walkthrough that keeps a reference to the student's own rule
+# objects: when they are in place it returns the derivative written out by hand (right numbers,
+# no rule called); when anything else is (the planted rules) it does the reverse sweep with them.
+WALK_SWITCH = '''
+_MINE = (log_vjp, sqrt_vjp)
+
+
+def _by_hand(w1, w2):
+    v = w2 * np.log(w1)
+    f = 1.0 + 0.5 / np.sqrt(v)
+    return v + np.sqrt(v), w2 / w1 * f, np.log(w1) * f
+
+
+def _with_rules(w1, w2):
+    v1 = np.log(w1)
+    v2 = w2 * v1
+    v3 = np.sqrt(v2)
+    v2_bar = 1.0 + sqrt_vjp(1.0, v3, v2)
+    return v2 + v3, log_vjp(v2_bar * w2, v1, w1), v2_bar * v1
+
+
+def walkthrough(w1, w2):
+    if (log_vjp, sqrt_vjp) == _MINE:
+        return _by_hand(w1, w2)
+    return _with_rules(w1, w2)
+'''
+WALK_ITEMS = ["test_walkthrough_visible", "test_walkthrough_hidden"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "the planted-rules check runs the use twice, and the use can tell which run it is in (its "
+    "own rule objects by identity, or the planted rule's __name__ 'rule' / __module__ "
+    "'adworker.procedures'): with all-zero rules and a walkthrough that answers by hand when its "
+    "own rules are in place, both walkthrough items pass (measured: 0 failures on "
+    "test_walkthrough_visible and test_walkthrough_hidden; the same walkthrough without the "
+    "switch fails both). Fix: judge the run with the student's own rules against the chain rule "
+    "composed from the values of the student's rules at the points the use needs (the grader "
+    "asks the worker for log_vjp(g, ans, x) at those points), not against the true derivative"))
+def test_a_use_that_recognises_the_planted_rules_scores_zero(engines, tmp_path):  # noqa: F811
+    answers = dict(PS1_USES, walkthrough=WALK_SWITCH)
+    out = verdicts(engines, tmp_path, PS1, answers, items=WALK_ITEMS)
+    assert all(msg is not None for msg in out.values()), out
+
+
+@pytest.mark.slow
+def test_the_switching_walkthrough_is_caught_by_nothing_else(engines, tmp_path):  # noqa: F811
+    """The premise of the xfail above, and the defence it defeats: the by-hand walkthrough alone,
+    around the same all-zero rules, loses both items on the planted-rules check."""
+    by_hand = WALK_SWITCH.replace("if (log_vjp, sqrt_vjp) == _MINE:", "if True:")
+    out = verdicts(engines, tmp_path, PS1, dict(PS1_USES, walkthrough=by_hand), items=WALK_ITEMS)
+    assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
+
+
+# ---- the salt of the hidden inputs, hunted from inside the worker ---------------------------------
+
+SALT_HUNT = '''
+import os, sys
+
+
+def hunt():
+    """The salt file's text if it can be found: next to the grading code (walking up from every
+    module and sys.path entry), or anywhere in the file system (names only, bounded)."""
+    starts = [p for p in sys.path if p] + [getattr(m, "__file__", None) or ""
+                                           for m in list(sys.modules.values())]
+    for start in starts:
+        d = os.path.abspath(start)
+        for _ in range(8):
+            for cand in (os.path.join(d, "hidden-inputs.salt"),
+                         os.path.join(d, "grading", "hidden-inputs.salt"),
+                         os.path.join(d, "assignments", "grading", "hidden-inputs.salt")):
+                try:
+                    with open(cand) as fh:
+                        return "FOUND " + cand + " " + fh.read()
+                except OSError:
+                    pass
+            d = os.path.dirname(d)
+    seen = 0
+    for top in ("/sandbox", "/tmp", "/usr", "/work", "/root", "/home", "/opt", "/srv", "/"):
+        for folder, dirs, files in os.walk(top):
+            dirs[:] = [x for x in dirs if folder != "/" or x not in ("proc", "sys", "dev", "usr")]
+            seen += len(files)
+            for f in files:
+                if f.endswith(".salt") or f == "gradebook.db":
+                    try:
+                        with open(os.path.join(folder, f), "rb") as fh:
+                            return "FOUND " + os.path.join(folder, f) + " " + fh.read(200).hex()
+                    except OSError:
+                        pass
+            if seen > 300000:
+                return "searched (bounded) %d files" % seen
+    return "searched %d files" % seen
+'''
+
+
+def _hunt(engines, tmp_path, sandboxed):
+    folder = tmp_path / ("sandboxed" if sandboxed else "plain")
+    folder.mkdir()
+    sub = Submission([(0, SALT_HUNT)], str(folder), engines[PS1], sandboxed=sandboxed,
+                     timeout=90.0)
+    try:
+        return sub.call("bare", "hunt", (), {})
+    finally:
+        sub.close()
+
+
+@pytest.mark.slow
+def test_the_salt_cannot_be_read_from_the_worker(engines, tmp_path):  # noqa: F811
+    """Without the sandbox the hunt reads the salt (walking up from the grading code on
+    sys.path); in the sandbox it searches the whole file system it sees and finds neither the
+    salt nor a gradebook."""
+    salt = harness._salt()
+    plain = _hunt(engines, tmp_path, sandboxed=False)
+    assert plain.startswith("FOUND") and salt in plain, plain[:200]
+    boxed = _hunt(engines, tmp_path, sandboxed=True)
+    assert boxed.startswith("searched") and salt not in boxed, boxed[:200]
