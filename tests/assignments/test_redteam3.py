@@ -273,3 +273,42 @@ def test_the_salt_cannot_be_read_from_the_worker(engines, tmp_path):  # noqa: F8
     assert plain.startswith("FOUND") and salt in plain, plain[:200]
     boxed = _hunt(engines, tmp_path, sandboxed=True)
     assert boxed.startswith("searched") and salt not in boxed, boxed[:200]
+
+
+# ---- the disk: the worker's working directory is a folder of the grader's file system ------------
+
+DISK_FILL = '''
+def fill(files, mb):
+    """Write ``files`` files of ``mb`` MiB each into the working directory; the MiB written."""
+    chunk = bytes(1 << 20)
+    total = 0
+    for i in range(files):
+        try:
+            with open("fill%d.bin" % i, "wb") as fh:
+                for _ in range(mb):
+                    fh.write(chunk)
+                    total += 1
+        except OSError:
+            break
+    return total
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "the worker's writable working directory is a bind mount of a folder in the grader's /tmp "
+    "(tempfile.mkdtemp), limited only per file (RLIMIT_FSIZE 64 MiB): measured, 6 files of 60 "
+    "MiB (360 MiB, more than the 256 MiB tmpfs the sandbox gives its own /tmp) were written to "
+    "the host disk; within the 120 s budget one notebook can fill the disk (or its inodes) that "
+    "the gradebook and every other grading run write to. Fix: mount a sized tmpfs at "
+    "/sandbox/work (bwrap --size N --tmpfs) with the submission bound read-only beside it and "
+    "copied in by adworker.main at start"))
+def test_a_worker_cannot_write_more_than_a_bounded_amount(engines, tmp_path):  # noqa: F811
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    sub = Submission([(0, DISK_FILL)], str(folder), engines[PS1], timeout=60.0)
+    try:
+        wrote = sub.call("bare", "fill", (6, 60), {})
+    finally:
+        sub.close()
+    assert wrote <= 256, f"{wrote} MiB written to the grader's disk"
