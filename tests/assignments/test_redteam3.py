@@ -80,6 +80,43 @@ def test_only_the_source_check_could_catch_the_evasions(engines, tmp_path, monke
         assert out == dict.fromkeys(LOG_ITEMS), (spelling, out)
 
 
+# The plain spelling, which the source check does recognise, hidden from it by the shape of the
+# cell: IPython syntax (the check parsed cells with ast and skipped those that do not parse), a
+# definition that is not at the top level, a rule made by a factory (``log_vjp = make()``).
+PLAIN_FD = _FD_HEAD.format(difference="(np.log(np.abs(x + h)) - np.log(np.abs(x - h))) / (2 * h)")
+_INDENTED = "".join("    " + line if line.strip() else line
+                    for line in PLAIN_FD.splitlines(keepends=True))
+HIDDEN_FROM_AST = {
+    "line magic": "%config Completer.use_jedi = False\n" + PLAIN_FD,
+    "shell escape": PLAIN_FD + "files = !ls\n",
+    "cell magic": "%%capture\n" + PLAIN_FD,
+    "if block": "if True:\n" + _INDENTED,
+    "factory": "import numpy as np\n\ndef make():\n" + _INDENTED + "    return log_vjp\n\n"
+               "log_vjp = make()\n",
+    # an honest-looking definition first, rebound to the factory's rule below it
+    "rebound": "import numpy as np\n\ndef log_vjp(g, ans, x):\n    return g / x\n\n\n"
+               "def make():\n" + _INDENTED + "    return log_vjp\n\nlog_vjp = make()\n",
+}
+
+
+def test_the_plain_divided_difference_is_recognised():
+    """The control of the test below: the same rule in a plain cell is found."""
+    assert numerical_differentiation([PLAIN_FD], "log_vjp")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(HIDDEN_FROM_AST))
+def test_a_divided_difference_hidden_by_the_cell_shape_scores_zero(engines, tmp_path, shape):  # noqa: F811
+    """Each cell runs in the worker and defines the finite-difference log_vjp (it passes every
+    numerical check); the source check reads the Python IPython runs, definitions below the top
+    level and what a rule's name is assigned from, and fails both items."""
+    out = verdicts(engines, tmp_path, PS1, {"log_vjp": HIDDEN_FROM_AST[shape]}, items=LOG_ITEMS)
+    assert all(msg is not None and "[numerical differentiation]" in msg for msg in out.values()), out
+    for msg in out.values():
+        checks = [line for line in msg.splitlines() if line.startswith("  - ")]
+        assert len(checks) == 1, msg        # nothing else fails: the rule is numerically right
+
+
 # ---- the source check on honest code: helpers used twice in one difference -----------------------
 
 # The reference svd_vjp with its matrix products and transposes through small notebook helpers

@@ -15,38 +15,74 @@ functions an item names and every notebook function they call, for
 
 No rule of log, sqrt, solve or the SVD needs either. What is found costs the item its points and
 puts the submission on the review list; an instructor who disagrees overrides the score in the
-Formgrader. Code hidden from ``ast`` (``exec`` of a string) is not seen: this check detects, the
-planted-rule and sandbox checks are what prevent.
+Formgrader. Cells are read as the Python IPython runs (magics and shell escapes transformed, a
+cell magic's body read as Python too), with definitions inside ``if`` / ``try`` / ``with`` / loop
+blocks, and a rule assigned from an expression (``log_vjp = make()``) is judged by the functions
+that expression names. Code hidden from ``ast`` (``exec`` of a string) is not seen: this check
+detects, the planted-rule and sandbox checks are what prevent.
 """
 from __future__ import annotations
 
 import ast
+import functools
 import re
+
+from IPython.core.inputtransformer2 import TransformerManager
 
 #: functions whose divided differences would give the derivatives graded here
 PRIMALS = {"log", "log1p", "log2", "log10", "sqrt", "power", "exp", "solve", "inv", "svd", "pinv",
            "lstsq", "svdvals", "det", "slogdet"}
+_TRANSFORMER = TransformerManager()
 _COMPLEX_NAMES = {"complex", "cmath", "emath", "scimath", "complex64", "complex128",
                   "complexfloating", "csingle", "cdouble"}
 
 
-def _functions(cells):
-    """{name: FunctionDef} of every top-level function in ``cells`` (the last definition wins;
-    cells that do not parse, e.g. with IPython magics, are skipped)."""
-    defs = {}
-    for source in cells:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+@functools.lru_cache(maxsize=4096)
+def _python(source):
+    """The texts of a cell to parse: the Python IPython runs for it (``%time x`` becomes a call),
+    and for a cell magic (``%%capture``, ``%%writefile``) its body as well."""
+    texts = [_TRANSFORMER.transform_cell(source)]
+    if source.lstrip().startswith("%%"):
+        texts.append(source.lstrip().partition("\n")[2])
+    return tuple(texts)
+
+
+def _statements(body):
+    """The statements of ``body`` and of the blocks (if, for, while, with, try, match) in it,
+    not those inside function or class definitions."""
+    for node in body:
+        if isinstance(node, (ast.ExceptHandler, ast.match_case)):
+            yield from _statements(node.body)
             continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                defs[node.name] = node
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        defs[target.id] = node.value
-    return defs
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                yield from _statements(getattr(node, field, None) or [])
+
+
+@functools.lru_cache(maxsize=16)
+def _functions(cells):
+    """({name: FunctionDef or Lambda}, {name: other assigned expression}) of every function and
+    assignment outside function bodies in ``cells`` (the last definition wins; text that does
+    not parse is skipped)."""
+    defs, assigned = {}, {}
+    for source in cells:
+        for text in _python(source):
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError):
+                continue
+            for node in _statements(tree.body):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    assigned.pop(node.name, None)
+                    defs[node.name] = node
+                elif isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            lam = isinstance(node.value, ast.Lambda)
+                            (assigned if lam else defs).pop(target.id, None)
+                            (defs if lam else assigned)[target.id] = node.value
+    return defs, assigned
 
 
 def _callee(call):
@@ -84,8 +120,13 @@ def numerical_differentiation(cells, item):
     ``"log_vjp"`` or ``"grad_with_my_rules / jvp_with_my_rules"``) or in any notebook function
     they reach. ``cells``: the sources of the notebook's code cells. Returns ``[(function,
     what)]``, empty if nothing was found."""
-    defs = _functions(cells)
-    todo = [n for n in re.findall(r"\w+", item) if n in defs]
+    defs, assigned = _functions(tuple(cells))
+    todo = []
+    for name in re.findall(r"\w+", item):
+        if name in defs:
+            todo.append(name)
+        elif name in assigned:          # log_vjp = make(): the functions the expression names
+            todo += [n for n in _called_names(assigned[name]) if n in defs]
     seen, found = set(), []
     while todo:
         name = todo.pop()
