@@ -8,6 +8,7 @@ passing test whose attack would succeed without it.
 """
 from __future__ import annotations
 
+import platform
 import sys
 
 import pytest
@@ -349,3 +350,68 @@ def test_a_worker_cannot_write_more_than_a_bounded_amount(engines, tmp_path):  #
     finally:
         sub.close()
     assert wrote <= 256, f"{wrote} MiB written to the grader's disk"
+
+
+# ---- the seccomp filter, from the other process in the sandbox -----------------------------------
+
+# The worker may not fork, but the sandbox holds a second process: bwrap's init (pid 1), same uid,
+# which the worker can ptrace. The cell attaches to it, waits for its next system call and turns
+# that call into fork (orig_rax = 57 at the syscall-entry stop): a process outside the filter would
+# escape the per-process limits (as root RLIMIT_NPROC binds nothing), a fork bomb for the machine.
+PTRACE_FORK = '''
+import os, ctypes
+def seccomp(p):
+    return open(f"/proc/{p}/status").read().split("Seccomp:")[1].split()[0]
+print("seccomp of pid 1:", seccomp(1), "of me:", seccomp(os.getpid()))
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+libc.ptrace.restype = ctypes.c_long
+class Regs(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_ulonglong) for n in (
+        "r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss "
+        "fs_base gs_base ds es fs gs").split()]
+ATTACH, SYSCALL, GETREGS, SETREGS, DETACH, SETOPTIONS = 16, 24, 12, 13, 17, 0x4200
+status = ctypes.c_int()
+def wait():
+    r = libc.waitpid(1, ctypes.byref(status), 0x40000000)  # __WALL
+    return r, status.value
+print("attach", libc.ptrace(ATTACH, 1, None, None), ctypes.get_errno())
+print("wait", wait())
+libc.ptrace(SETOPTIONS, 1, None, ctypes.c_void_p(1))   # TRACESYSGOOD
+regs = Regs()
+for i in range(6):
+    libc.ptrace(SYSCALL, 1, None, None)
+    r, st = wait()
+    libc.ptrace(GETREGS, 1, None, ctypes.byref(regs))
+    print("stop", hex(st), "orig_rax", regs.orig_rax, "rax", hex(regs.rax))
+    if (st >> 8) & 0xff == 0x85 and regs.rax == 2 ** 64 - 38:   # syscall-entry stop (rax = -ENOSYS)
+        regs.orig_rax = 57           # fork, in a process outside the filter
+        libc.ptrace(SETREGS, 1, None, ctypes.byref(regs))
+        libc.ptrace(SYSCALL, 1, None, None)
+        wait()
+        libc.ptrace(GETREGS, 1, None, ctypes.byref(regs))
+        print("fork in pid 1 returned", ctypes.c_longlong(regs.rax).value)
+        break
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print("pids", pids, {p: seccomp(p) for p in pids if p not in (1, os.getpid())})
+'''
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x86-64 registers and system calls")
+def test_a_fork_injected_into_the_sandbox_init_by_ptrace_is_refused(tmp_path):
+    """The filter is loaded by bwrap before its init process starts, so pid 1 is filtered too:
+    the attach and the injection work (the student controls pid 1), the fork returns -1 (EPERM)
+    and no third process appears."""
+    from adgrade.engine_copy import make_engine_copy
+    from adgrade.sandbox import Worker
+    engine = make_engine_copy(str(tmp_path / "engine"), ["log"])
+    (tmp_path / "sub").mkdir()
+    w = Worker(engine, str(tmp_path / "sub"), memory_mb=1024)
+    try:
+        out = w.request({"op": "run_cell", "source": PTRACE_FORK, "number": 0}, 60)
+    finally:
+        w.cleanup()
+    text = "".join(o.get("text", "") for o in out["outputs"])
+    assert "attach 0 0" in text, text                      # the attempt is real
+    assert "fork in pid 1 returned -1" in text, text
+    assert "pids [1, 2] {}" in text, text
