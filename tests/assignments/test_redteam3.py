@@ -415,3 +415,58 @@ def test_a_fork_injected_into_the_sandbox_init_by_ptrace_is_refused(tmp_path):
     assert "attach 0 0" in text, text                      # the attempt is real
     assert "fork in pid 1 returned -1" in text, text
     assert "pids [1, 2] {}" in text, text
+
+
+# ---- the protocol: a line forged on the worker's answer pipe ---------------------------------------
+
+# main.py keeps the answer pipe on a duplicated descriptor; the student's code finds it in
+# /proc/self/fd (the one pipe open for writing) and writes a line ahead of the real answer.
+FORGE = '''
+import os
+
+def _forge(line):
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            pipe = os.readlink("/proc/self/fd/%d" % fd).startswith("pipe:")
+            flags = int(open("/proc/self/fdinfo/%d" % fd).read().split("flags:")[1].split()[0], 8)
+        except OSError:
+            continue
+        if pipe and flags & 3 == 1:
+            os.write(fd, line)
+
+
+def _request_id():
+    """The id of the request being answered (a local of the worker's loop, up the stack)."""
+    import sys
+    f = sys._getframe()
+    while f is not None:
+        if isinstance(f.f_locals.get("req"), dict):
+            return f.f_locals["req"]["id"]
+        f = f.f_back
+
+
+def log_vjp(g, ans, x):
+    _forge(LINE.replace(b"ID", str(_request_id()).encode()))
+    return g / x
+'''
+FORGED_LINES = {
+    # nesting deeper than the JSON parser's recursion limit
+    "deep": "LINE = b'[' * 200000 + b'\\n'\n",
+    # a number no encoder sends (ints cross as floats from 2**53 on): float() overflows
+    "huge int": "LINE = b'{\"value\": 1' + b'0' * 4000 + b', \"id\": ID}\\n'\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("forged", sorted(FORGED_LINES))
+def test_a_forged_answer_line_costs_only_its_item(engines, tmp_path, forged):  # noqa: F811
+    """log_vjp writes the forged line on the answer pipe at every call: its items fail, the
+    honest sqrt_vjp graded after them (in the same submission) keeps its marks. Was: the deep
+    line raised RecursionError in the grader's json.loads and the huge int OverflowError in
+    compare(), both out of the grader's checks (a raw "could not process this answer" and a
+    worker left with an unread answer); now a malformed answer (worker lost) and a value that is
+    not numbers."""
+    items = LOG_ITEMS + ["test_sqrt_vjp_visible", "test_sqrt_vjp_hidden"]
+    out = verdicts(engines, tmp_path, PS1, {"log_vjp": FORGED_LINES[forged] + FORGE}, items=items)
+    assert all(out[gid] is not None for gid in LOG_ITEMS), out
+    assert out["test_sqrt_vjp_visible"] is None and out["test_sqrt_vjp_hidden"] is None, out

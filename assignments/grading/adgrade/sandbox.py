@@ -288,7 +288,7 @@ class Worker:
         line, self._buf = self._buf.split(b"\n", 1)
         try:
             answer = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):     # RecursionError: nested too deeply
             raise self._lost("sent a malformed answer") from None
         if not isinstance(answer, dict):
             raise self._lost("sent a malformed answer")

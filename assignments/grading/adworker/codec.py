@@ -50,6 +50,8 @@ def decode(d, depth=0):
     """Inverse of :func:`encode`; validates everything, raises CodecError on malformed data."""
     if depth > MAX_DEPTH:
         raise CodecError("value nested too deeply")
+    if type(d) is int and abs(d) >= 2 ** 53:    # encode sends these as floats
+        raise CodecError("integer out of range")
     if d is None or type(d) in (bool, str, int, float):
         return d
     if type(d) is not dict or len(d) not in (1, 3):
