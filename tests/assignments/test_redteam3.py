@@ -153,14 +153,11 @@ SVD_ITEMS = ["test_svd_vjp_visible", "test_svd_vjp_hidden"]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "false positive: a difference of two calls of any notebook function counts as a divided "
-    "difference, so an honest SVD rule whose products go through a helper (mm(T(U), gU) - "
-    "mm(T(gU), U), autograd's own _dot/T style) scores 0 on both svd_vjp items with "
-    "'[numerical differentiation] ... the difference mm(T(U), gU) - mm(T(gU), U) in svd_vjp' "
-    "and is listed for review. Fix: count f(a) - f(b) only where a and b differ by a small "
-    "step (one is the other plus/minus an expression), not any two different arguments"))
 def test_honest_svd_rule_with_helpers_keeps_its_marks(engines, tmp_path):  # noqa: F811
+    """Was: any difference of two calls of a notebook function counted as a divided difference,
+    so this rule scored 0 on both items ('[numerical differentiation] ... the difference
+    mm(T(U), gU) - mm(T(gU), U) in svd_vjp') and was listed for review. Now a notebook function
+    counts only if it reaches a primal or calls a parameter."""
     out = verdicts(engines, tmp_path, PS2, {"svd_vjp": SVD_WITH_HELPERS}, items=SVD_ITEMS)
     assert out == dict.fromkeys(SVD_ITEMS), out
 
@@ -172,6 +169,25 @@ def test_the_helper_svd_rule_is_right_by_every_numerical_check(engines, tmp_path
     monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda cells, item: [])
     out = verdicts(engines, tmp_path, PS2, {"svd_vjp": SVD_WITH_HELPERS}, items=SVD_ITEMS)
     assert out == dict.fromkeys(SVD_ITEMS), out
+
+
+DIFFERENCED_HELPERS = {
+    "reaches a primal": "def L(v):\n    return np.log(v)\n\n\ndef log_vjp(g, ans, x):\n"
+                        "    h = 1e-6\n    return g * (L(x + h) - L(x - h)) / (2 * h)\n",
+    "through another helper": "def L(v):\n    return np.log(v)\n\n\ndef M(v):\n    return L(v)\n\n\n"
+                              "def log_vjp(g, ans, x):\n    h = 1e-6\n"
+                              "    return g * (M(x + h) - M(x - h)) / (2 * h)\n",
+    "calls a parameter": "def apply(f, v):\n    return f(v)\n\n\ndef log_vjp(g, ans, x):\n"
+                         "    h = 1e-6\n    return g * (apply(np.log, x + h) - apply(np.log, x - h)) / (2 * h)\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(DIFFERENCED_HELPERS))
+def test_divided_differences_of_helpers_that_reach_a_primal_are_still_found(how):
+    """The other side of the helper rule above: a helper that computes the primal (directly,
+    through another helper, or by calling the function it is given) is still differenced."""
+    found = numerical_differentiation(["import numpy as np\n", DIFFERENCED_HELPERS[how]], "log_vjp")
+    assert any("the difference" in what for _, what in found), found
 
 
 HONEST_ELEMENTWISE = {

@@ -10,8 +10,9 @@ functions an item names and every notebook function they call, for
   ``np.emath`` / ``numpy.lib.scimath``;
 * a divided difference: ``f(a) - f(b)`` with the same ``f`` called on different arguments,
   where ``f`` is a primal of the assignments (``log``, ``sqrt``, ``solve``, ``svd``, ...), a
-  function of the notebook, or a parameter (``def fd(f, x)``). Differences of other calls
-  (``dot(U.T, gU) - dot(gU.T, U)`` in an SVD rule) are ordinary algebra.
+  function of the notebook that reaches a primal or calls a parameter, or a parameter
+  (``def fd(f, x)``). Differences of other calls (``dot(U.T, gU) - dot(gU.T, U)`` in an SVD
+  rule, or the same through a notebook helper ``mm(a, b)``) are ordinary algebra.
 
 No rule of log, sqrt, solve or the SVD needs either. What is found costs the item its points and
 puts the submission on the review list; an instructor who disagrees overrides the score in the
@@ -90,10 +91,27 @@ def _callee(call):
     return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
 
 
-def _findings(fn, notebook_functions):
+def _params(fn):
+    return {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+
+
+def _reaching_primals(defs):
+    """The notebook functions that call a primal or one of their parameters (which may be one),
+    directly or through other notebook functions: a difference of two of their calls can be a
+    divided difference; of other helpers (``mm(a, b)``, a matrix product) it is algebra."""
+    reach = {name for name, fn in defs.items() if any(
+        isinstance(n, ast.Call) and _callee(n) in PRIMALS | _params(fn) for n in ast.walk(fn))}
+    grown = True
+    while grown:
+        more = {name for name, fn in defs.items() if name not in reach and _called_names(fn) & reach}
+        reach |= more
+        grown = bool(more)
+    return reach
+
+
+def _findings(fn, reaching_primals):
     """What in one function's body looks like numerical differentiation (plain-language list)."""
-    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    differenced = PRIMALS | set(notebook_functions) | params
+    differenced = PRIMALS | reaching_primals | _params(fn)
     found = []
     for node in ast.walk(fn):
         if isinstance(node, ast.Constant) and isinstance(node.value, complex):
@@ -127,13 +145,13 @@ def numerical_differentiation(cells, item):
             todo.append(name)
         elif name in assigned:          # log_vjp = make(): the functions the expression names
             todo += [n for n in _called_names(assigned[name]) if n in defs]
-    seen, found = set(), []
+    reaching, seen, found = _reaching_primals(defs), set(), []
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
-        found += [(name, what) for what in dict.fromkeys(_findings(defs[name], defs))]
+        found += [(name, what) for what in dict.fromkeys(_findings(defs[name], reaching))]
         todo += [n for n in _called_names(defs[name]) if n in defs and n not in seen]
     return found
 
