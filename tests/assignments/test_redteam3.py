@@ -303,16 +303,35 @@ def hunt():
             if seen > 300000:
                 return "searched (bounded) %d files" % seen
     return "searched %d files" % seen
+
+
+def oracles():
+    """Python packages and course files a student could use: autograd, JAX, the grading code,
+    nbgrader, notebooks (the instructor's solutions), wherever they are in the file system."""
+    import importlib.util
+    found = [m for m in ("autograd", "jax", "adgrade", "nbgrader")
+             if importlib.util.find_spec(m) is not None]
+    for folder, dirs, files in os.walk("/"):
+        if folder == "/":
+            dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
+        for name in dirs + files:
+            if (name in ("autograd", "jax", "adgrade", "nbgrader", "ps1_elementwise",
+                         "ps2_matrices", "gradebook.db")
+                    and name not in found) or name.endswith(".ipynb"):
+                found.append(os.path.join(folder, name))
+        if len(found) > 20:
+            break
+    return found
 '''
 
 
-def _hunt(engines, tmp_path, sandboxed):
-    folder = tmp_path / ("sandboxed" if sandboxed else "plain")
+def _hunt(engines, tmp_path, sandboxed, target="hunt"):
+    folder = tmp_path / f"{target}-{'sandboxed' if sandboxed else 'plain'}"
     folder.mkdir()
     sub = Submission([(0, SALT_HUNT)], str(folder), engines[PS1], sandboxed=sandboxed,
                      timeout=90.0)
     try:
-        return sub.call("bare", "hunt", (), {})
+        return sub.call("bare", target, (), {})
     finally:
         sub.close()
 
@@ -486,3 +505,13 @@ def test_a_forged_answer_line_costs_only_its_item(engines, tmp_path, forged):  #
     out = verdicts(engines, tmp_path, PS1, {"log_vjp": FORGED_LINES[forged] + FORGE}, items=items)
     assert all(out[gid] is not None for gid in LOG_ITEMS), out
     assert out["test_sqrt_vjp_visible"] is None and out["test_sqrt_vjp_hidden"] is None, out
+
+
+@pytest.mark.slow
+def test_no_oracle_or_course_file_is_visible_in_the_worker(engines, tmp_path):  # noqa: F811
+    """The whole file system the worker sees holds no autograd, JAX, grading code, nbgrader or
+    notebook (the submission's own folder is empty here); the same hunt without the sandbox
+    finds them (nbgrader, adgrade on the unsandboxed worker's path)."""
+    plain = _hunt(engines, tmp_path, sandboxed=False, target="oracles")
+    assert "adgrade" in plain, plain
+    assert _hunt(engines, tmp_path, sandboxed=True, target="oracles") == []
