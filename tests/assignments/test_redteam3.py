@@ -33,7 +33,8 @@ LOG_ITEMS = ["test_log_vjp_visible", "test_log_vjp_hidden"]
 # Each is log's derivative by central differences with a relative step (rounding ~1e-10, far
 # inside rtol 1e-6), the documented edge case x = 0 written in by hand; only the spelling of the
 # difference changes. The source check looks for ``f(a) - f(b)`` where ``f`` is a primal, a
-# notebook function or a parameter, so each of these is missed and the item keeps full marks.
+# notebook function reaching one, or a parameter, so each of these is missed and the item keeps
+# full marks.
 _FD_HEAD = '''
 import numpy as np
 
@@ -257,7 +258,7 @@ def test_a_use_that_recognises_the_planted_rules_scores_zero(engines, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_switching_walkthrough_is_caught_by_nothing_else(engines, tmp_path):  # noqa: F811
+def test_the_by_hand_walkthrough_alone_fails_the_planted_check(engines, tmp_path):  # noqa: F811
     """The premise of the xfail above, and the defence it defeats: the by-hand walkthrough alone,
     around the same all-zero rules, loses both items on the planted-rules check."""
     by_hand = WALK_SWITCH.replace("if (log_vjp, sqrt_vjp) == _MINE:", "if True:")

@@ -10,6 +10,8 @@ operating system's randomness, and compares what it returns with the same comput
 (the engine with :func:`autodiff_core.override_rules` and the same planted rules). A use that
 ignores the rules (a derivative by hand, by finite differences or the complex step) fails this
 check whatever the worker reports; a wrong rule fails the check with the student's own rules.
+Not closed: a use that tells its own rule objects from planted ones (by identity) can answer by
+hand in the first run and with the rules in the second (xfail in tests/assignments/test_redteam3.py).
 """
 from __future__ import annotations
 
