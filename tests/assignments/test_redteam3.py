@@ -75,7 +75,7 @@ def test_divided_differences_in_other_spellings_score_zero(engines, tmp_path, sp
 def test_only_the_source_check_could_catch_the_evasions(engines, tmp_path, monkeypatch):  # noqa: F811
     """The premise of the test above: with the source check switched off, every spelling passes
     both log_vjp items (so no numerical check can tell these rules from derived ones)."""
-    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda cells, item: [])
+    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda *args: [])
     for spelling, source in EVASIONS.items():
         (tmp_path / spelling).mkdir()
         out = verdicts(engines, tmp_path / spelling, PS1, {"log_vjp": source}, items=LOG_ITEMS)
@@ -124,35 +124,56 @@ def test_a_divided_difference_hidden_by_the_cell_shape_scores_zero(engines, tmp_
 HELPER_FILE = _FD_HEAD.format(difference="(np.log(np.abs(x + h)) - np.log(np.abs(x - h))) / (2 * h)")
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "the source check reads only the notebook's code cells: a finite-difference log_vjp in a "
-    "helpers.py submitted beside the notebook, imported by the answer cell "
-    "(sys.path.insert(0, '.'); from helpers import log_vjp), scores full marks on both "
-    "log_vjp items (measured). Fix: "
-    "also parse the submission's .py files (or copy only the notebook into the worker)"))
-def test_a_divided_difference_in_a_submitted_module_scores_zero(engines, tmp_path):  # noqa: F811
+IMPORTS = {
+    "from": "import sys\nsys.path.insert(0, '.')\nfrom helpers import log_vjp\n",
+    "attribute": "import sys\nsys.path.insert(0, '.')\nimport helpers\nlog_vjp = helpers.log_vjp\n",
+    # the honest rule in the notebook, the module's rule imported over it
+    "over an honest rule": "def log_vjp(g, ans, x):\n    return g / x\n\n"
+                           "import sys\nsys.path.insert(0, '.')\nfrom helpers import log_vjp\n",
+}
+
+
+def _verdicts_with_module(engines, tmp_path, answer, module, items=LOG_ITEMS):  # noqa: F811
+    """Like ``verdicts``, with ``helpers.py`` (source ``module``) in the submission folder."""
     from adgrade.harness import CellGrader
     from .test_planted import CHECKS
-    source = dict(nbs.reference_answers(PS1), log_vjp="import sys\nsys.path.insert(0, '.')\n"
-                                                          "from helpers import log_vjp\n")
+    source = dict(nbs.reference_answers(PS1), log_vjp=answer)
     nb = nbs.read(nbs.COURSE / "source" / PS1 / f"{PS1}.ipynb")
     cells = [(i, source.get(nbs.grade_id(c), c.source)) for i, c in enumerate(nb.cells)
              if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("grade")]
     folder = tmp_path / "submission"
     folder.mkdir()
-    (folder / "helpers.py").write_text(HELPER_FILE)
+    (folder / "helpers.py").write_text(module)
     sub = Submission(cells, str(folder), engines[PS1])
     out = {}
     try:
-        for gid in LOG_ITEMS:
+        for gid in items:
             name, run = CHECKS[PS1].ITEMS[gid]
             cg = CellGrader(gid, name, sub)
             run(cg)
             out[gid] = cg.verdict()
     finally:
         sub.close()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", sorted(IMPORTS))
+def test_a_divided_difference_in_a_submitted_module_scores_zero(engines, tmp_path, how):  # noqa: F811
+    """Was: the source check read only the notebook's code cells, so this rule, in a helpers.py
+    submitted beside the notebook and imported by the answer cell, scored full marks on both
+    log_vjp items. Now the submission's top-level .py files are read too."""
+    out = _verdicts_with_module(engines, tmp_path, IMPORTS[how], HELPER_FILE)
     assert all(msg is not None and "[numerical differentiation]" in msg for msg in out.values()), out
+
+
+@pytest.mark.slow
+def test_an_unused_submitted_module_costs_nothing(engines, tmp_path):  # noqa: F811
+    """The student's own finite-difference checker, submitted beside an honest notebook that
+    does not import it, is not held against the notebook's rule."""
+    out = _verdicts_with_module(engines, tmp_path, "def log_vjp(g, ans, x):\n    return g / x\n",
+                                HELPER_FILE)
+    assert out == dict.fromkeys(LOG_ITEMS), out
 
 
 # ---- the source check on honest code: helpers used twice in one difference -----------------------
@@ -203,7 +224,7 @@ def test_honest_svd_rule_with_helpers_keeps_its_marks(engines, tmp_path):  # noq
 def test_the_helper_svd_rule_is_right_by_every_numerical_check(engines, tmp_path, monkeypatch):  # noqa: F811
     """The premise of the test above: with the source check switched off, the helper-style rule
     passes both svd_vjp items."""
-    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda cells, item: [])
+    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda *args: [])
     out = verdicts(engines, tmp_path, PS2, {"svd_vjp": SVD_WITH_HELPERS}, items=SVD_ITEMS)
     assert out == dict.fromkeys(SVD_ITEMS), out
 

@@ -66,7 +66,8 @@ class CellGrader:
         self.checks = 0
         self.aborted = None         # set when the worker was lost: the item's other calls skip
         cells = [src for _, src in getattr(student, "cells", ())]
-        found = source_check.numerical_differentiation(cells, item)
+        found = source_check.numerical_differentiation(
+            cells, item, source_check.submitted_modules(getattr(student, "dir", None)))
         if found:
             self.fail(source_check.message(item, found), DELEGATION)
 

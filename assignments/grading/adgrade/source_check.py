@@ -18,14 +18,16 @@ No rule of log, sqrt, solve or the SVD needs either. What is found costs the ite
 puts the submission on the review list; an instructor who disagrees overrides the score in the
 Formgrader. Cells are read as the Python IPython runs (magics and shell escapes transformed, a
 cell magic's body read as Python too), with definitions inside ``if`` / ``try`` / ``with`` / loop
-blocks, and a rule assigned from an expression (``log_vjp = make()``) is judged by the functions
-that expression names. Code hidden from ``ast`` (``exec`` of a string) is not seen: this check
+blocks; a rule assigned from an expression (``log_vjp = make()``) is judged by the functions
+that expression names, and one imported from a ``.py`` file submitted beside the notebook by its
+definition there. Code hidden from ``ast`` (``exec`` of a string) is not seen: this check
 detects, the planted-rule and sandbox checks are what prevent.
 """
 from __future__ import annotations
 
 import ast
 import functools
+import os
 import re
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -62,11 +64,23 @@ def _statements(body):
 
 
 @functools.lru_cache(maxsize=16)
-def _functions(cells):
+def _functions(cells, modules=()):
     """({name: FunctionDef or Lambda}, {name: other assigned expression}) of every function and
     assignment outside function bodies in ``cells`` (the last definition wins; text that does
-    not parse is skipped)."""
-    defs, assigned = {}, {}
+    not parse is skipped). ``modules``: ((name, source), ...) of Python files submitted with the
+    notebook: their functions are known first, and ``from name import f`` in a cell binds f."""
+    defs, assigned, exported, aliases = {}, {}, {}, {}
+
+    def bind(bound, module, name):       # ``bound`` is ``module.name`` of a submitted file
+        for kind, theirs in zip((defs, assigned), exported[module]):
+            kind.pop(bound, None)
+            if name in theirs:
+                kind[bound] = theirs[name]
+
+    for module, text in modules:
+        exported[module] = _functions((text,))
+        defs.update(exported[module][0])
+        assigned.update(exported[module][1])
     for source in cells:
         for text in _python(source):
             try:
@@ -78,11 +92,23 @@ def _functions(cells):
                     assigned.pop(node.name, None)
                     defs[node.name] = node
                 elif isinstance(node, ast.Assign):
+                    value = node.value
                     for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            lam = isinstance(node.value, ast.Lambda)
-                            (assigned if lam else defs).pop(target.id, None)
-                            (defs if lam else assigned)[target.id] = node.value
+                        if not isinstance(target, ast.Name):
+                            continue
+                        if (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name)
+                                and value.value.id in aliases):       # helpers.log_vjp
+                            bind(target.id, aliases[value.value.id], value.attr)
+                            continue
+                        lam = isinstance(value, ast.Lambda)
+                        (assigned if lam else defs).pop(target.id, None)
+                        (defs if lam else assigned)[target.id] = value
+                elif isinstance(node, ast.ImportFrom) and node.module in exported:
+                    for alias in node.names:
+                        bind(alias.asname or alias.name, node.module, alias.name)
+                elif isinstance(node, ast.Import):
+                    aliases.update({a.asname or a.name: a.name for a in node.names
+                                    if a.name in exported})
     return defs, assigned
 
 
@@ -133,12 +159,24 @@ def _called_names(fn):
     return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
 
 
-def numerical_differentiation(cells, item):
+
+def submitted_modules(folder):
+    """((module name, source), ...) of the ``.py`` files at the top of a submission ``folder``
+    (None: none), which the notebook may import; links are skipped, as the worker skips them."""
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name) if folder else ():
+        if entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
+            with open(entry.path, encoding="utf-8", errors="replace") as fh:
+                found.append((entry.name[:-3], fh.read(1_000_000)))
+    return tuple(found)
+
+
+def numerical_differentiation(cells, item, modules=()):
     """Evidence of numerical differentiation in the functions named in ``item`` (e.g.
     ``"log_vjp"`` or ``"grad_with_my_rules / jvp_with_my_rules"``) or in any notebook function
-    they reach. ``cells``: the sources of the notebook's code cells. Returns ``[(function,
-    what)]``, empty if nothing was found."""
-    defs, assigned = _functions(tuple(cells))
+    they reach. ``cells``: the sources of the notebook's code cells; ``modules``: see
+    :func:`submitted_modules`. Returns ``[(function, what)]``, empty if nothing was found."""
+    defs, assigned = _functions(tuple(cells), tuple(modules))
     todo = []
     for name in re.findall(r"\w+", item):
         if name in defs:
