@@ -68,7 +68,8 @@ EVASIONS = {
     "test_log_vjp_visible and test_log_vjp_hidden both pass)"))
 def test_divided_differences_in_other_spellings_score_zero(engines, tmp_path, spelling):  # noqa: F811
     out = verdicts(engines, tmp_path, PS1, {"log_vjp": EVASIONS[spelling]}, items=LOG_ITEMS)
-    assert all(msg is not None and "[numerical differentiation]" in msg for msg in out.values()), out
+    assert all(msg is not None and "[numerical differentiation]" in msg
+               for msg in out.values()), out
 
 
 @pytest.mark.slow
@@ -113,7 +114,8 @@ def test_a_divided_difference_hidden_by_the_cell_shape_scores_zero(engines, tmp_
     numerical check); the source check reads the Python IPython runs, definitions below the top
     level and what a rule's name is assigned from, and fails both items."""
     out = verdicts(engines, tmp_path, PS1, {"log_vjp": HIDDEN_FROM_AST[shape]}, items=LOG_ITEMS)
-    assert all(msg is not None and "[numerical differentiation]" in msg for msg in out.values()), out
+    assert all(msg is not None and "[numerical differentiation]" in msg
+               for msg in out.values()), out
     for msg in out.values():
         checks = [line for line in msg.splitlines() if line.startswith("  - ")]
         assert len(checks) == 1, msg        # nothing else fails: the rule is numerically right
@@ -164,7 +166,8 @@ def test_a_divided_difference_in_a_submitted_module_scores_zero(engines, tmp_pat
     submitted beside the notebook and imported by the answer cell, scored full marks on both
     log_vjp items. Now the submission's top-level .py files are read too."""
     out = _verdicts_with_module(engines, tmp_path, IMPORTS[how], HELPER_FILE)
-    assert all(msg is not None and "[numerical differentiation]" in msg for msg in out.values()), out
+    assert all(msg is not None and "[numerical differentiation]" in msg
+               for msg in out.values()), out
 
 
 @pytest.mark.slow
@@ -220,23 +223,16 @@ def test_honest_svd_rule_with_helpers_keeps_its_marks(engines, tmp_path):  # noq
     assert out == dict.fromkeys(SVD_ITEMS), out
 
 
-@pytest.mark.slow
-def test_the_helper_svd_rule_is_right_by_every_numerical_check(engines, tmp_path, monkeypatch):  # noqa: F811
-    """The premise of the test above: with the source check switched off, the helper-style rule
-    passes both svd_vjp items."""
-    monkeypatch.setattr(harness.source_check, "numerical_differentiation", lambda *args: [])
-    out = verdicts(engines, tmp_path, PS2, {"svd_vjp": SVD_WITH_HELPERS}, items=SVD_ITEMS)
-    assert out == dict.fromkeys(SVD_ITEMS), out
-
-
 DIFFERENCED_HELPERS = {
     "reaches a primal": "def L(v):\n    return np.log(v)\n\n\ndef log_vjp(g, ans, x):\n"
                         "    h = 1e-6\n    return g * (L(x + h) - L(x - h)) / (2 * h)\n",
-    "through another helper": "def L(v):\n    return np.log(v)\n\n\ndef M(v):\n    return L(v)\n\n\n"
+    "through another helper": "def L(v):\n    return np.log(v)\n\n\n"
+                              "def M(v):\n    return L(v)\n\n\n"
                               "def log_vjp(g, ans, x):\n    h = 1e-6\n"
                               "    return g * (M(x + h) - M(x - h)) / (2 * h)\n",
     "calls a parameter": "def apply(f, v):\n    return f(v)\n\n\ndef log_vjp(g, ans, x):\n"
-                         "    h = 1e-6\n    return g * (apply(np.log, x + h) - apply(np.log, x - h)) / (2 * h)\n",
+                         "    h = 1e-6\n"
+                         "    return g * (apply(np.log, x + h) - apply(np.log, x - h)) / (2 * h)\n",
 }
 
 

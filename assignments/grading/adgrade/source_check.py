@@ -129,7 +129,8 @@ def _reaching_primals(defs):
         isinstance(n, ast.Call) and _callee(n) in PRIMALS | _params(fn) for n in ast.walk(fn))}
     grown = True
     while grown:
-        more = {name for name, fn in defs.items() if name not in reach and _called_names(fn) & reach}
+        more = {name for name, fn in defs.items()
+                if name not in reach and _called_names(fn) & reach}
         reach |= more
         grown = bool(more)
     return reach
