@@ -422,15 +422,10 @@ def fill(files, mb):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "the worker's writable working directory is a bind mount of a folder in the grader's /tmp "
-    "(tempfile.mkdtemp), limited only per file (RLIMIT_FSIZE 64 MiB): measured, 6 files of 60 "
-    "MiB (360 MiB, more than the 256 MiB tmpfs the sandbox gives its own /tmp) were written to "
-    "the host disk; within the 120 s budget one notebook can fill the disk (or its inodes) that "
-    "the gradebook and every other grading run write to. Fix: mount a sized tmpfs at "
-    "/sandbox/work (bwrap --size N --tmpfs) with the submission bound read-only beside it and "
-    "copied in by adworker.main at start"))
 def test_a_worker_cannot_write_more_than_a_bounded_amount(engines, tmp_path):  # noqa: F811
+    """Was: the working directory was a bind mount of a folder in the grader's /tmp, limited only
+    per file (RLIMIT_FSIZE 64 MiB): 6 files of 60 MiB (360 MiB) reached the host disk. Now it is
+    a tmpfs of WORK_MB (256 MiB) that the worker copies the submission into."""
     folder = tmp_path / "submission"
     folder.mkdir()
     sub = Submission([(0, DISK_FILL)], str(folder), engines[PS1], timeout=60.0)

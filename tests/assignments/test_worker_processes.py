@@ -155,3 +155,17 @@ def test_a_filter_bwrap_cannot_load_stops_grading(monkeypatch):
     monkeypatch.setattr(sandbox, "_SECCOMP", b"\x06\x00\x00\x00\x00\x00\xff")
     with pytest.raises(SandboxUnavailable, match="seccomp.*apt-get install -y libseccomp2"):
         check_sandbox()
+
+
+def test_the_notebooks_own_modules_import_as_in_jupyter(tmp_path, bare_engine):
+    """A helpers.py handed in beside the notebook imports, as in the student's Jupyter (the
+    worker's working directory was not on sys.path: 'No module named helpers'); what the worker
+    writes stays in its own tmpfs, not in the folder it was copied from."""
+    (tmp_path / "helpers.py").write_text("def twice(x):\n    return 2 * x\n")
+    w = Worker(bare_engine, str(tmp_path), memory_mb=1024)
+    try:
+        out = run(w, "from helpers import twice\nprint(twice(21))\nopen('note.txt', 'w').write('x')")
+    finally:
+        w.cleanup()
+    assert printed(out).strip() == "42"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["helpers.py"]

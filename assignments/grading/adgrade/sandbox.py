@@ -4,7 +4,8 @@ A :class:`Worker` is one ``bwrap`` process. Inside it the filesystem holds only:
 ``/usr`` and the Python standard library (read-only; other Python packages there are hidden), the
 packages NumPy, IPython and matplotlib need (read-only, each mounted alone), an engine copy made
 by :mod:`adgrade.engine_copy` (read-only), the worker's own code, and a throwaway copy of the
-submission's folder as its writable working directory. It has no network (a new network
+submission's folder (read-only, copied by the worker into its working directory, a tmpfs of
+WORK_MB: nothing it writes reaches the grader's disk). It has no network (a new network
 namespace), no environment but a few plain variables, its own PID namespace, no capabilities,
 and limits on address space, CPU time and file size. ``--die-with-parent`` ends it with the grader.
 A seccomp filter (:func:`seccomp_program`, loaded by bwrap) lets it start threads but no other
@@ -44,6 +45,9 @@ FIX = ("install bubblewrap (as root: `apt-get install -y bubblewrap`; on other s
 SECCOMP_FIX = ("install libseccomp (as root: `apt-get install -y libseccomp2`) and the Python "
                "package pyseccomp (`make lab` or `make test` install it, pinned in constraints.txt)")
 MAX_ANSWER = 256 * 2 ** 20
+#: size of the worker's working directory, a tmpfs the submission is copied into (MiB): what a
+#: notebook writes stays in memory and bounded, never on the grader's disk
+WORK_MB = 256
 CLONE_THREAD = 0x00010000   # <linux/sched.h>
 
 
@@ -164,8 +168,10 @@ def bwrap_command(engine_dir, workdir, entries, seccomp_fd):
         cmd += ["--ro-bind", path, f"/sandbox/site/{name}"]
     cmd += ["--ro-bind", os.path.join(engine_dir, "autodiff_core"), "/sandbox/engine/autodiff_core",
             "--ro-bind", WORKER_CODE, "/sandbox/lib/adworker",
-            "--bind", workdir, "/sandbox/work", "--chdir", "/sandbox/work",
-            "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin",
+            "--ro-bind", workdir, "/sandbox/submission",
+            "--size", str(WORK_MB * 2 ** 20), "--tmpfs", "/sandbox/work", "--chdir", "/sandbox/work",
+            "--clearenv", "--setenv", "ADWORKER_SUBMISSION", "/sandbox/submission",
+            "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "Agg",
             "--setenv", "MPLCONFIGDIR", "/tmp", "--setenv", "OPENBLAS_NUM_THREADS", "1",
             "--seccomp", str(seccomp_fd),

@@ -37,6 +37,11 @@ def _short(exc):
 
 
 def main():
+    submission = os.environ.pop("ADWORKER_SUBMISSION", None)
+    if submission:                      # sandboxed: the read-only submission into the tmpfs cwd
+        import shutil
+        shutil.copytree(submission, ".", symlinks=True, dirs_exist_ok=True)
+    sys.path.append(os.getcwd())        # as in Jupyter, the notebook's own modules import
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_RDWR)
