@@ -13,8 +13,8 @@ line: after start-up the process writes ``{"ready": true}``; then for each reque
 "seconds": float, "warnings": [str], "log": str, "fatal": str}``: ``warnings`` holds the first
 line of each nbgrader WARNING or ERROR record, ``log`` nbgrader's log and traceback of a failed
 submission, ``fatal`` is non-empty when grading must stop altogether (the course's grader raised
-``SystemExit``, e.g. the sandbox cannot start). Replies go to the original stdout; anything else
-written there (by a library, say) is sent to stderr, so it cannot break a reply.
+``SystemExit``, e.g. the sandbox cannot start: its message). Replies go to the original stdout;
+anything else written there (by a library, say) is sent to stderr, so it cannot break a reply.
 
 A submission that fails only because SQLite was locked by another writer is graded again (up to
 ``RETRIES`` times). An exception in one submission (a notebook that is not JSON, say) is caught by
@@ -71,8 +71,11 @@ def grade(api, assignment: str, student: str) -> dict:
         if result["success"] or LOCKED not in log + error:
             break
     last = error.splitlines()[-1] if error else ""
-    fatal = last if last.startswith("SystemExit") else ""
-    if not last.startswith("nbgrader.converters.base.NbGraderException"):
+    fatal = last[len("SystemExit: "):] if last.startswith("SystemExit: ") else ""
+    if fatal:
+        first_lines.lines.append(f"[ERROR] {fatal}")
+        log = fatal
+    elif not last.startswith("nbgrader.converters.base.NbGraderException"):
         log += error        # else nbgrader has logged the cause, and this is its summary
     return {"ok": result["success"], "seconds": time.perf_counter() - start,
             "warnings": first_lines.lines, "log": "" if result["success"] else log,

@@ -227,8 +227,9 @@ def main(argv=None) -> int:
         print(f"\nautograde: {len(failed)} failed: "
               + ", ".join(f"{a}/{s}" for a, s, _ in failed), file=sys.stderr)
     if pool.stopped:
-        print(f"\nautograde stopped: {pool.stopped} ({skipped} submissions not graded)",
-              file=sys.stderr)
+        reason = pool.stopped if pool.stopped.startswith("autograde stopped") \
+            else f"autograde stopped: {pool.stopped}"
+        print(f"\n{reason} ({skipped} submissions not graded)", file=sys.stderr)
     return 1 if failed or pool.stopped else 0
 
 
