@@ -189,7 +189,8 @@ def main(argv=None) -> int:
     busiest = max((len(students) for students in todo.values()), default=0)
     if busiest == 0:
         for assignment in todo:
-            print(f"autograde {assignment}: nothing to grade (all unchanged)")
+            total = len(list(root.glob(f"submitted/*/{assignment}")))
+            print(f"autograde {assignment}: 0 of {total} submissions to grade (all unchanged)")
         return 0
     failed, skipped = [], 0
     pool = Pool(root, min(jobs, busiest))
