@@ -63,7 +63,8 @@ CLASSROOM    = cd $(COURSE) && PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $
 release: $(STAMP)
 	@set -e; for a in $(ASSIGNMENTS); do ($(NBGRADER) generate_assignment $$a --force); done
 
-# make autograde JOBS=N   N nbgrader runs at a time; only new or changed submissions unless FORCE=1
+# make autograde JOBS=N   N grading processes (nbgrader's API in-process); only new or changed
+#                         submissions unless FORCE=1
 JOBS ?= 1
 autograde: $(STAMP)
 	@$(CLASSROOM).parallel_autograde --jobs $(JOBS) $(if $(FORCE),--force) $(ASSIGNMENTS)

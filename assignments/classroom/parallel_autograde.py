@@ -4,35 +4,43 @@ Run from the course root (``make autograde JOBS=N [FORCE=1]`` does)::
 
     python -m classroom.parallel_autograde [--jobs N] [--force] ASSIGNMENT [ASSIGNMENT ...]
 
-Each submission ``submitted/<student>/<assignment>/`` is graded by its own run of the real
-``nbgrader autograde <assignment> --student <student> --force`` (so it works with whatever
-preprocessors the course config sets), at most N at a time. A submission is skipped when the
-gradebook already has it and the SHA-256 of its files (``timestamp.txt`` included) and of the
-assignment's ``source/<assignment>/`` is the one recorded at its last successful grading, in
-``autograded/<student>/.<assignment>.sha256`` (so editing the source, e.g. fixing a hidden
-test, re-grades everyone); ``--force`` grades everything. Manual grades survive either way (nbgrader keeps them).
+N long-lived grading processes (``classroom.autograde_worker``) each load nbgrader and the
+course config once, then take submissions ``submitted/<student>/<assignment>/`` from one shared
+queue and grade them through nbgrader's API in-process (``NbGraderAPI.autograde``, with
+``--force``; so whatever preprocessors the course config sets apply). A submission is skipped
+when the gradebook already has it and the SHA-256 of its files (``timestamp.txt`` included) and
+of the assignment's ``source/<assignment>/`` is the one recorded at its last successful grading,
+in ``autograded/<student>/.<assignment>.sha256`` (so editing the source, e.g. fixing a hidden
+test, re-grades everyone); ``--force`` grades everything. Manual grades survive either way
+(nbgrader keeps them).
 
-Output: one progress line per submission, with the run's nbgrader warnings under it (the
-expected hidden-test checksum changes are summarised by ``classroom.overwrite_summary``, so what
-is left deserves a look). A failed run does not stop the others; the failures' last log lines
-are printed at the end and the exit status is 1. A run that failed only because SQLite was
-locked by another writer is retried (up to ``RETRIES`` times).
+Output: one progress line per submission, with its nbgrader warnings under it (the expected
+hidden-test checksum changes are summarised by ``classroom.overwrite_summary``, so what is left
+deserves a look). A failed submission does not stop the others; the failures' last log lines are
+printed at the end and the exit status is 1. If a grading process dies (killed, out of memory),
+the submission it was grading is reported failed and a fresh process takes over the rest. If
+the course's grader stops autograding altogether (``SystemExit``, e.g. no sandbox), or a grading
+process cannot start, no further submission is graded: the reason is printed, exit status 1.
+
+Why own processes and not ``concurrent.futures.ProcessPoolExecutor``: when one of its processes
+dies, the whole pool breaks and every pending submission fails, without saying which one killed it.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
-import re
+import queue
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-RETRIES = 2
-LOCKED = "database is locked"
-ENV = dict(os.environ)  # for the nbgrader runs: taken before the course config sets anything
+ENV = dict(os.environ)  # for the grading processes: taken before the course config sets anything
 
 
 def fingerprint(*folders: Path) -> str:
@@ -80,67 +88,150 @@ def to_grade(root: Path, assignment: str, force: bool) -> list[str]:
             != fingerprint(*inputs(root, s, assignment))]
 
 
-def grade(root: Path, assignment: str, student: str):
-    """One ``nbgrader autograde`` run; returns (ok, seconds, output)."""
-    nbgrader = Path(sys.executable).with_name("nbgrader")
-    digest = fingerprint(*inputs(root, student, assignment))
-    start = time.perf_counter()
-    for _ in range(RETRIES + 1):
-        proc = subprocess.run([str(nbgrader), "autograde", assignment, "--student", student,
-                               "--force"], cwd=root, env=ENV, capture_output=True, text=True)
-        output = proc.stdout + proc.stderr
-        if proc.returncode == 0 or LOCKED not in output:
-            break
-    ok = proc.returncode == 0
-    if ok:
-        record(root, student, assignment).write_text(digest + "\n")
-    return ok, time.perf_counter() - start, output
+class Worker:
+    """One ``classroom.autograde_worker`` process; its stderr is kept in a temporary file."""
+
+    def __init__(self, root: Path):
+        self.stderr = tempfile.TemporaryFile("w+", prefix="autograde-worker-")
+        self.proc = subprocess.Popen([sys.executable, "-m", "classroom.autograde_worker"],
+                                     cwd=root, env=ENV, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.ready = False
+
+    def grade(self, assignment: str, student: str) -> dict:
+        """The worker's reply; if the process dies first, a failure saying so (``died``)."""
+        try:
+            if not self.ready:
+                if not self.proc.stdout.readline():
+                    return self._died(f"the grading process could not start (exit status "
+                                      f"{self.proc.wait()})", fatal=True)
+                self.ready = True
+            self.proc.stdin.write(json.dumps({"assignment": assignment, "student": student}) + "\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline()
+        except BrokenPipeError:
+            reply = ""
+        if not reply:
+            return self._died(f"the grading process died (exit status {self.proc.wait()}) while "
+                              "grading this submission")
+        return json.loads(reply)
+
+    def _died(self, what: str, fatal: bool = False) -> dict:
+        self.stderr.seek(0)
+        tail = "\n".join(self.stderr.read().strip().splitlines()[-14:])
+        return {"ok": False, "seconds": 0.0, "warnings": [f"[ERROR] {what}"], "died": True,
+                "log": f"{what}; its last lines:\n{tail}", "fatal": what if fatal else ""}
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
 
 
-def warnings_of(output: str) -> list[str]:
-    """nbgrader's own warning and error lines (``[AutogradeApp | WARNING] ...``)."""
-    return [ln for ln in output.splitlines() if re.search(r"\| (WARNING|ERROR|CRITICAL)\]", ln)]
+class Pool:
+    """``jobs`` workers shared by the grading threads; a dead worker is replaced by a fresh one."""
+
+    def __init__(self, root: Path, jobs: int):
+        self.root, self.stopped = root, ""
+        self.idle: queue.Queue[Worker] = queue.Queue()
+        for _ in range(jobs):
+            self.idle.put(Worker(root))
+        self.lock = threading.Lock()
+
+    def grade(self, assignment: str, student: str) -> dict:
+        """Grade one submission; record its fingerprint if it succeeded."""
+        if self.stopped:
+            return {"ok": False, "skipped": True, "seconds": 0.0, "warnings": [], "fatal": "",
+                    "log": ""}
+        digest = fingerprint(*inputs(self.root, student, assignment))
+        worker, reply, start = self.idle.get(), None, time.perf_counter()
+        try:
+            reply = worker.grade(assignment, student)
+        finally:
+            if reply is None or (reply.get("died") and not reply["fatal"]):
+                worker.close()
+                worker = Worker(self.root)
+            self.idle.put(worker)
+        if reply.get("died"):
+            reply["seconds"] = time.perf_counter() - start
+        with self.lock:
+            if reply["fatal"] and not self.stopped:
+                self.stopped = reply["fatal"]
+        if reply["ok"]:
+            record(self.root, student, assignment).write_text(digest + "\n")
+        return reply
+
+    def close(self) -> None:
+        while not self.idle.empty():
+            self.idle.get().close()
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="+")
-    parser.add_argument("--jobs", "-j", type=int, default=1, help="parallel nbgrader runs")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="grading processes")
     parser.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     args = parser.parse_args(argv)
-    root = Path.cwd()
-    failed = []
+    root, jobs = Path.cwd(), max(1, args.jobs)
+    todo = {}
     for assignment in args.assignments:
         if not any(root.glob(f"submitted/*/{assignment}")):
             print(f"autograde: no submissions of {assignment} in {root.name}/submitted/")
-            continue
-        todo = to_grade(root, assignment, args.force)
-        total = len(list(root.glob(f"submitted/*/{assignment}")))
-        print(f"autograde {assignment}: {len(todo)} of {total} submissions to grade "
-              f"({total - len(todo)} unchanged), {args.jobs} at a time", flush=True)
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            runs = {pool.submit(grade, root, assignment, s): s for s in todo}
-            for done, future in enumerate(as_completed(runs), 1):
-                student = runs[future]
-                ok, seconds, output = future.result()
-                print(f"[{done}/{len(todo)}] {assignment} {student}: "
-                      f"{'graded' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
-                for line in warnings_of(output):
-                    print(f"    {line}", flush=True)
-                if not ok:
-                    failed.append((assignment, student, output))
-        if todo:
-            print(f"autograde {assignment}: {len(todo)} in {time.perf_counter() - start:.1f} s",
-                  flush=True)
-    for assignment, student, output in failed:
-        print(f"\n---- {assignment} {student}: nbgrader autograde failed; its last lines:",
-              file=sys.stderr)
-        print("\n".join(output.strip().splitlines()[-15:]), file=sys.stderr)
+        else:
+            todo[assignment] = to_grade(root, assignment, args.force)
+    busiest = max((len(students) for students in todo.values()), default=0)
+    if busiest == 0:
+        for assignment in todo:
+            total = len(list(root.glob(f"submitted/*/{assignment}")))
+            print(f"autograde {assignment}: 0 of {total} submissions to grade (all unchanged)")
+        return 0
+    failed, skipped = [], 0
+    pool = Pool(root, min(jobs, busiest))
+    try:
+        for assignment, students in todo.items():
+            total = len(list(root.glob(f"submitted/*/{assignment}")))
+            print(f"autograde {assignment}: {len(students)} of {total} submissions to grade "
+                  f"({total - len(students)} unchanged), {jobs} at a time", flush=True)
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=jobs) as threads:
+                runs = {threads.submit(pool.grade, assignment, s): s for s in students}
+                for done, future in enumerate(as_completed(runs), 1):
+                    student, reply = runs[future], future.result()
+                    if reply.get("skipped"):
+                        print(f"[{done}/{len(students)}] {assignment} {student}: not graded "
+                              "(autograde stopped)", flush=True)
+                        skipped += 1
+                        continue
+                    print(f"[{done}/{len(students)}] {assignment} {student}: "
+                          f"{'graded' if reply['ok'] else 'FAILED'} in {reply['seconds']:.1f} s",
+                          flush=True)
+                    for line in reply["warnings"]:
+                        print(f"    {line}", flush=True)
+                    if not reply["ok"]:
+                        failed.append((assignment, student, reply["log"]))
+            if students:
+                print(f"autograde {assignment}: {len(students)} in "
+                      f"{time.perf_counter() - start:.1f} s", flush=True)
+    finally:
+        pool.close()
+    for assignment, student, log in failed:
+        print(f"\n---- {assignment} {student}: autograde failed; its last lines:", file=sys.stderr)
+        print("\n".join(log.strip().splitlines()[-15:]), file=sys.stderr)
     if failed:
         print(f"\nautograde: {len(failed)} failed: "
               + ", ".join(f"{a}/{s}" for a, s, _ in failed), file=sys.stderr)
-    return 1 if failed else 0
+    if pool.stopped:
+        reason = pool.stopped if pool.stopped.startswith("autograde stopped") \
+            else f"autograde stopped: {pool.stopped}"
+        print(f"\n{reason} ({skipped} submissions not graded)", file=sys.stderr)
+    return 1 if failed or pool.stopped else 0
 
 
 if __name__ == "__main__":

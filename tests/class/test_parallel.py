@@ -1,10 +1,13 @@
-"""`make autograde JOBS=N`: students spread over N real `nbgrader autograde --student` runs on
-the SQLite gradebook; only new or changed submissions re-graded unless FORCE=1; one student's
-failure reported while the others are graded; the expected checksum warnings summarised so an
-edited test cell stands out."""
+"""`make autograde JOBS=N`: submissions shared by N long-lived grading processes (nbgrader's API
+in-process) on the SQLite gradebook; only new or changed submissions re-graded unless FORCE=1;
+one student's failure reported while the others are graded, also when the grading process is
+killed; manual grades kept; the expected checksum warnings summarised so an edited test cell
+stands out; a grader that cannot sandbox stops the run."""
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -61,9 +64,15 @@ def test_parallel_incremental_grading_on_sqlite(course):
     assert scores == {"alice": 16.0, "bob": 16.0, "tom": 16.0, "carol": 16.0}
     assert n_subs == 4 and n_grades == 4 * (TEST_CELLS + 1)
 
-    # FORCE=1 re-grades everyone
+    # FORCE=1 re-grades everyone; a manual grade survives it
+    with nbs.gradebook(course) as gb:
+        gb.find_grade("derivation", PS1, PS1, "alice").manual_score = 2.0
+        gb.db.commit()
     forced = make(course, "autograde", ASSIGNMENTS=PS1, JOBS=2, FORCE=1)
     assert graded(forced.stdout) == {s: "graded" for s in ("alice", "bob", "tom", "carol")}
+    scores, n_subs, n_grades, _ = gradebook_rows(f"sqlite:///{course / 'gradebook.db'}")
+    assert scores == {"alice": 18.0, "bob": 16.0, "tom": 16.0, "carol": 16.0}
+    assert n_subs == 4 and n_grades == 4 * (TEST_CELLS + 1)
 
     # an edited source (a fixed hidden test, say) makes every submission due again
     assert due(course) == []
@@ -79,3 +88,58 @@ def due(root):
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=nbs.env(),
                           capture_output=True, text=True, check=True, timeout=300)
     return proc.stdout.split()
+
+
+def autograde(root, *args, **popen):
+    """`python -m classroom.parallel_autograde ARGS` in the course root (what `make autograde`
+    runs), its output in one pipe."""
+    return subprocess.Popen([sys.executable, "-m", "classroom.parallel_autograde", *args],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **{"env": nbs.env(), **popen})
+
+
+def test_a_killed_grading_process_loses_only_its_submission(course):
+    import psutil
+    students = [f"s{i}" for i in range(4)]
+    for s in students:
+        nbs.submit(course, s, PS1)
+    run = autograde(course, "--jobs", "1", PS1)
+    lines = []
+    for line in run.stdout:                   # one process grades s0, s1, ... in turn
+        lines.append(line)
+        if line.startswith(f"[1/4] {PS1} s0: graded"):
+            break
+    workers = [p for p in psutil.Process(run.pid).children()
+               if "classroom.autograde_worker" in " ".join(p.cmdline())]
+    assert len(workers) == 1, workers
+    os.kill(workers[0].pid, signal.SIGKILL)  # as the OOM killer would, while it grades s1
+    out = "".join(lines) + run.stdout.read()
+    assert run.wait(timeout=600) == 1, out
+    assert graded(out) == {"s0": "graded", "s1": "FAILED", "s2": "graded", "s3": "graded"}, out
+    assert "the grading process died (exit status -9) while grading this submission" in out
+    scores, n_subs, n_grades, _ = gradebook_rows(f"sqlite:///{course / 'gradebook.db'}")
+    assert {scores[s] for s in ("s0", "s2", "s3")} == {16.0}
+
+    again = autograde(course, "--jobs", "1", PS1)
+    out = again.communicate(timeout=600)[0]
+    assert again.returncode == 0 and graded(out) == {"s1": "graded"}, out
+    scores, n_subs, n_grades, _ = gradebook_rows(f"sqlite:///{course / 'gradebook.db'}")
+    assert scores == {s: 16.0 for s in students}
+    assert n_subs == 4 and n_grades == 4 * (TEST_CELLS + 1)
+
+
+def test_no_sandbox_stops_the_run(course):
+    for s in ("s0", "s1", "s2"):
+        nbs.submit(course, s, PS1)
+    env = dict(nbs.env(), PATH=str(nbs.BIN))  # the course's tools, but no bwrap
+    run = autograde(course, "--jobs", "1", PS1, env=env)
+    out = run.communicate(timeout=600)[0]
+    assert run.returncode == 1, out
+    assert graded(out) == {"s0": "FAILED"}, out
+    assert re.search(r"^    \[ERROR\] autograde stopped: bubblewrap \(bwrap\) is not installed",
+                     out, re.M), "said under s0's progress line"
+    assert re.search(r"^autograde stopped: bubblewrap \(bwrap\) is not installed.*"
+                     r"\(2 submissions not graded\)$", out, re.M), out
+    skipped = re.findall(rf"^\[\d/3\] {PS1} (s\d): not graded \(autograde stopped\)", out, re.M)
+    assert sorted(skipped) == ["s1", "s2"], out
+    assert not list(course.glob(f"autograded/*/.{PS1}.sha256")), "nothing recorded as graded"
