@@ -127,10 +127,10 @@ def _reaching_primals(defs):
     divided difference; of other helpers (``mm(a, b)``, a matrix product) it is algebra."""
     reach = {name for name, fn in defs.items() if any(
         isinstance(n, ast.Call) and _callee(n) in PRIMALS | _params(fn) for n in ast.walk(fn))}
+    calls = {name: _called_names(fn) for name, fn in defs.items()}
     grown = True
     while grown:
-        more = {name for name, fn in defs.items()
-                if name not in reach and _called_names(fn) & reach}
+        more = {name for name in defs if name not in reach and calls[name] & reach}
         reach |= more
         grown = bool(more)
     return reach
@@ -172,19 +172,27 @@ def submitted_modules(folder):
     return tuple(found)
 
 
+@functools.lru_cache(maxsize=64)
+def _analysis(cells, modules):
+    """The notebook's functions, its rules bound from expressions, and the functions that reach
+    a primal: computed once per submission, shared by its items."""
+    defs, assigned = _functions(cells, modules)
+    return defs, assigned, _reaching_primals(defs)
+
+
 def numerical_differentiation(cells, item, modules=()):
     """Evidence of numerical differentiation in the functions named in ``item`` (e.g.
     ``"log_vjp"`` or ``"grad_with_my_rules / jvp_with_my_rules"``) or in any notebook function
     they reach. ``cells``: the sources of the notebook's code cells; ``modules``: see
     :func:`submitted_modules`. Returns ``[(function, what)]``, empty if nothing was found."""
-    defs, assigned = _functions(tuple(cells), tuple(modules))
+    defs, assigned, reaching = _analysis(tuple(cells), tuple(modules))
     todo = []
     for name in re.findall(r"\w+", item):
         if name in defs:
             todo.append(name)
         elif name in assigned:          # log_vjp = make(): the functions the expression names
             todo += [n for n in _called_names(assigned[name]) if n in defs]
-    reaching, seen, found = _reaching_primals(defs), set(), []
+    seen, found = set(), []
     while todo:
         name = todo.pop()
         if name in seen:
