@@ -295,16 +295,11 @@ WALK_ITEMS = ["test_walkthrough_visible", "test_walkthrough_hidden"]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "the planted-rules check runs the use twice, and the use can tell which run it is in (its "
-    "own rule objects by identity, or the planted rule's __name__ 'rule' / __module__ "
-    "'adworker.procedures'): with all-zero rules and a walkthrough that answers by hand when its "
-    "own rules are in place, both walkthrough items pass (measured: 0 failures on "
-    "test_walkthrough_visible and test_walkthrough_hidden; the same walkthrough without the "
-    "switch fails both). Fix: judge the run with the student's own rules against the chain rule "
-    "composed from the values of the student's rules at the points the use needs (the grader "
-    "asks the worker for log_vjp(g, ans, x) at those points), not against the true derivative"))
 def test_a_use_that_recognises_the_planted_rules_scores_zero(engines, tmp_path):  # noqa: F811
+    """Was open: with all-zero rules, a walkthrough that answers by hand when its own rules are in
+    place and runs the reverse sweep otherwise passed both items. Closed by comparing the run with
+    the student's own rules with the engine's composition of those rules, fetched from the
+    worker (PlantedCheck.follows_from_own_rules)."""
     answers = dict(PS1_USES, walkthrough=WALK_SWITCH)
     out = verdicts(engines, tmp_path, PS1, answers, items=WALK_ITEMS)
     assert all(msg is not None for msg in out.values()), out
@@ -312,7 +307,7 @@ def test_a_use_that_recognises_the_planted_rules_scores_zero(engines, tmp_path):
 
 @pytest.mark.slow
 def test_the_by_hand_walkthrough_alone_fails_the_planted_check(engines, tmp_path):  # noqa: F811
-    """The premise of the xfail above, and the defence it defeats: the by-hand walkthrough alone,
+    """The premise of the test above, and the defence it defeats: the by-hand walkthrough alone,
     around the same all-zero rules, loses both items on the planted-rules check."""
     by_hand = WALK_SWITCH.replace("if (log_vjp, sqrt_vjp) == _MINE:", "if True:")
     out = verdicts(engines, tmp_path, PS1, dict(PS1_USES, walkthrough=by_hand), items=WALK_ITEMS)

@@ -10,17 +10,23 @@ operating system's randomness, and compares what it returns with the same comput
 (the engine with :func:`autodiff_core.override_rules` and the same planted rules). A use that
 ignores the rules (a derivative by hand, by finite differences or the complex step) fails this
 check whatever the worker reports; a wrong rule fails the check with the student's own rules.
-Not closed: a use that tells its own rule objects from planted ones (by identity) can answer by
-hand in the first run and with the rules in the second (xfail in tests/assignments/test_redteam3.py).
+A use can tell its own rule objects from planted ones (by identity) and answer by hand in the run
+with its own rules: :meth:`PlantedCheck.follows_from_own_rules` closes that, comparing that run
+with the same computation done here by the engine with the *student's* rules, each application
+fetched from the worker (the rule evaluated there on the arguments the engine gives it). With
+correct rules that is the true derivative (nothing changes for honest work); with wrong rules a
+use that does not compute with them fails.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import secrets
 
+import numpy as np
 from adworker.procedures import planted
 
-from .harness import ERROR
+from .harness import ERROR, summary
 
 ORACLE = "planted rules"
 _RANDOM = secrets.SystemRandom()
@@ -34,6 +40,7 @@ class PlantedCheck:
 
     def __init__(self, cg, groups, mode):
         self.cg, self.mode = cg, mode
+        self.groups = tuple(tuple(g) for g in groups)
         self.coefficients = {}
         for group in groups:
             c = [_RANDOM.uniform(0.5, 2.0) for _ in range(6)]
@@ -51,15 +58,54 @@ class PlantedCheck:
         return out
 
     @contextlib.contextmanager
-    def in_engine(self, *overrides):
-        """The grader's engine with the planted rules: ``overrides`` are
-        ``(primitive, {"vjp": name, "jvp": name, "argnum": i})``."""
+    def in_engine(self, *overrides, rules=None):
+        """The grader's engine with the planted rules (or ``rules``, {name: function}):
+        ``overrides`` are ``(primitive, {"vjp": name, "jvp": name, "argnum": i})``."""
         import autodiff_core as ad
+        chosen = self.rules if rules is None else rules
         with contextlib.ExitStack() as stack:
             for prim, spec in overrides:
-                rules = {k: self.rules[v] for k, v in spec.items() if k in ("vjp", "jvp")}
+                rules = {k: chosen[v] for k, v in spec.items() if k in ("vjp", "jvp")}
                 stack.enter_context(ad.override_rules(prim, argnum=spec.get("argnum", 0), **rules))
             yield
+
+    def _fetched(self, name):
+        """The student's rule ``name`` as the engine here calls it: evaluated in the worker (mode
+        "bare") on the arguments the engine gives, its value brought back as an array."""
+        def rule(*args, **kwargs):
+            return np.asarray(self.cg.student.call("bare", name, args, kwargs), dtype=float)
+        return rule
+
+    def follows_from_own_rules(self, label, got, expected):
+        """The use's result ``got`` with the student's own rules against ``expected(rules)``, the
+        same computation done here with the student's rules fetched from the worker (one function
+        of each group standing for the group: a use may plug ``svd_vjp`` in for the singular
+        values, or call ``log_jvp`` in the walkthrough). Passes if one choice gives ``got``."""
+        try:
+            got = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            return False            # not numbers: the checks of the values say so
+        wanted = []
+        for choice in itertools.product(*self.groups):
+            rules = {name: self._fetched(chosen) for group, chosen in zip(self.groups, choice)
+                     for name in group}
+            try:
+                with np.errstate(all="ignore"):
+                    want = np.asarray(expected(rules), dtype=float)
+            except Exception:  # noqa: BLE001 - the student's rule raised or returned no numbers
+                continue
+            wanted.append(want)
+            with np.errstate(all="ignore"):
+                if want.shape == got.shape and np.all(
+                        np.abs(got - want) <= 1e-6 * np.max(np.abs(want), initial=0.0) + 1e-12):
+                    return True
+        self.cg.checks += 1
+        self.cg.fail(
+            f"[planted rules] {self.cg.item} ({label}) returned {summary(got)}, but the same "
+            f"computation with your own {', '.join(self.names)} (evaluated on the arguments it "
+            f"needs) gives {summary(wanted[0]) if wanted else 'no numbers (your rules raised)'}: "
+            "a use must compute with your rules, not around them.", ERROR)
+        return False
 
     def compare(self, label, got, expected, **tol):
         """``got`` (from :meth:`call`) against the expectation computed with the planted rules;

@@ -162,15 +162,16 @@ _RULES = (("log_vjp", "log_jvp"), ("sqrt_vjp", "sqrt_jvp"))
 _PLANTED_POINTS = [(3.0, 2.0), (1.3, 0.7)]
 
 
-def _planted_truth(check, w1, w2, tangent=None):
+def _planted_truth(check, w1, w2, tangent=None, rules=None):
     """[L, dL/dw1, dL/dw2] (or [L, tangent of L]) from the grader's engine with the planted
-    rules for log and sqrt."""
+    rules for log and sqrt (or ``rules``, see PlantedCheck.in_engine)."""
     ad, anp, _, _ = _oracles()
 
     def L(a, b):
         return b * anp.log(a) + anp.sqrt(b * anp.log(a))
     with quiet(), check.in_engine((anp.log, {"vjp": "log_vjp", "jvp": "log_jvp"}),
-                                  (anp.sqrt, {"vjp": "sqrt_vjp", "jvp": "sqrt_jvp"})):
+                                  (anp.sqrt, {"vjp": "sqrt_vjp", "jvp": "sqrt_jvp"}),
+                                  rules=rules):
         if tangent is None:
             val, d = ad.value_and_grad(L, argnums=(0, 1))(w1, w2)
             return [float(val), *map(float, d)]
@@ -188,6 +189,11 @@ def _check_planted(cg, hidden, target, mode, n, tangents=(None,)):
             vals = None if out is None else _numbers(cg, out, n, label, target)
             if vals is not None:
                 check.compare(label, vals, _planted_truth(check, w1, w2, t)[-n:])
+            out = cg.call(label, target, w1, w2, *(t or ()), mode=mode)
+            vals = None if out is None else _numbers(cg, out, n, label, target)
+            if vals is not None:
+                check.follows_from_own_rules(
+                    label, vals, lambda rules: _planted_truth(check, w1, w2, t, rules)[-n:])
 
 
 def grade_walkthrough(cg, hidden):

@@ -303,11 +303,20 @@ def _check_planted_lsq(cg, hidden):
         pair = None if out is None else _pair(cg, out, label, "least_squares_grads")
         if pair is None:
             continue
-        with quiet(), check.in_engine((anp.linalg.solve, {"vjp": "solve_vjp_A", "argnum": 0}),
-                                      (anp.linalg.solve, {"vjp": "solve_vjp_b", "argnum": 1})):
-            want = ad.grad(lambda a, bb: _lsq_loss(a, bb, y, anp), argnums=(0, 1))(A, b)
+        def want(rules=None):
+            with quiet(), check.in_engine(
+                    (anp.linalg.solve, {"vjp": "solve_vjp_A", "argnum": 0}),
+                    (anp.linalg.solve, {"vjp": "solve_vjp_b", "argnum": 1}), rules=rules):
+                return ad.grad(lambda a, bb: _lsq_loss(a, bb, y, anp), argnums=(0, 1))(A, b)
+        planted_want = want()
         for i, what in enumerate(("dL/dA", "dL/db")):
-            check.compare(f"{what}, {label}", pair[i], want[i])
+            check.compare(f"{what}, {label}", pair[i], planted_want[i])
+        own = cg.call(label, "least_squares_grads", A, b, y, mode="engine")
+        own = None if own is None else _pair(cg, own, label, "least_squares_grads")
+        if own is not None:
+            check.follows_from_own_rules(label, np.concatenate([np.ravel(_array(v)) for v in own]),
+                                         lambda rules: np.concatenate([np.ravel(v) for v in
+                                                                       want(rules)]))
 
 
 def grade_lsq(cg, hidden):
@@ -367,9 +376,15 @@ def _check_planted_low_rank(cg, hidden):
         X, Y = rng.standard_normal((5, m)), rng.standard_normal((5, n))
         label = f"W {m}x{n}, lam = {lam}"
         out = check.call(label, "low_rank_grad", W, X, Y, lam)
-        with quiet(), check.in_engine((anp.linalg.svd, {"vjp": "svd_values_vjp"})):
-            want = ad.grad(lambda w: _low_rank_objective(w, X, Y, lam, anp))(W)
-        check.compare(label, out, want)
+
+        def want(rules=None):
+            with quiet(), check.in_engine((anp.linalg.svd, {"vjp": "svd_values_vjp"}),
+                                          rules=rules):
+                return ad.grad(lambda w: _low_rank_objective(w, X, Y, lam, anp))(W)
+        check.compare(label, out, want())
+        own = cg.call(label, "low_rank_grad", W, X, Y, lam, mode="engine")
+        if own is not None:
+            check.follows_from_own_rules(label, own, want)
 
 
 def grade_low_rank(cg, hidden):
