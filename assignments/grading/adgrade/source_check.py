@@ -8,11 +8,14 @@ functions an item names and every notebook function they call, for
 
 * complex numbers: an imaginary literal (``1j``), ``complex``, ``.imag``, ``cmath``,
   ``np.emath`` / ``numpy.lib.scimath``;
-* a divided difference: ``f(a) - f(b)`` with the same ``f`` called on different arguments,
-  where ``f`` is a primal of the assignments (``log``, ``sqrt``, ``solve``, ``svd``, ...), a
+* a divided difference: one function evaluated at two nearby points, ``f(x + h)`` and
+  ``f(x - h)`` (or ``f(x)``, ``f(x * (1 + h))``, ...: the same arguments but one, which is the
+  other moved by a step), however the two values are then combined (``-``, ``np.subtract``,
+  a difference of quotients). ``f`` is a primal of the assignments (``log``, ``sqrt``,
+  ``solve``, ``svd``, ...) or an alias of one (``_log = np.log``, ``from numpy import log``), a
   function of the notebook that reaches a primal or calls a parameter, or a parameter
-  (``def fd(f, x)``). Differences of other calls (``dot(U.T, gU) - dot(gU.T, U)`` in an SVD
-  rule, or the same through a notebook helper ``mm(a, b)``) are ordinary algebra.
+  (``def fd(f, x)``). Other pairs of calls (``dot(U.T, gU) - dot(gU.T, U)`` in an SVD rule,
+  ``power(s[None], 2) - power(s[:, None], 2)`` for its F matrix) are ordinary algebra.
 
 No rule of log, sqrt, solve or the SVD needs either. What is found costs the item its points and
 puts the submission on the review list; an instructor who disagrees overrides the score in the
@@ -121,12 +124,13 @@ def _params(fn):
     return {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
 
 
-def _reaching_primals(defs):
+def _reaching_primals(defs, aliases=frozenset()):
     """The notebook functions that call a primal or one of their parameters (which may be one),
     directly or through other notebook functions: a difference of two of their calls can be a
     divided difference; of other helpers (``mm(a, b)``, a matrix product) it is algebra."""
     reach = {name for name, fn in defs.items() if any(
-        isinstance(n, ast.Call) and _callee(n) in PRIMALS | _params(fn) for n in ast.walk(fn))}
+        isinstance(n, ast.Call) and _callee(n) in PRIMALS | aliases | _params(fn)
+        for n in ast.walk(fn))}
     calls = {name: _called_names(fn) for name, fn in defs.items()}
     grown = True
     while grown:
@@ -136,10 +140,60 @@ def _reaching_primals(defs):
     return reach
 
 
-def _findings(fn, reaching_primals):
+def _terminal(node):
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+
+
+def _primal_aliases(statements):
+    """Names bound to a primal by ``name = np.log`` or ``from numpy import log as name``."""
+    found = set()
+    for node in statements:
+        if isinstance(node, ast.Assign) and _terminal(node.value) in PRIMALS:
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.ImportFrom):
+            found |= {a.asname or a.name for a in node.names if a.name in PRIMALS}
+    return found
+
+
+_STEPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+def _moved(a, b):
+    """``a`` and ``b`` are one expression at two nearby points: ``x + h`` and ``x``, ``x + h``
+    and ``x - h``, ``x * (1 + h)`` and ``x * (1 - h)``, or two expressions equal but for one such
+    pair inside them (``np.abs(x + h)`` and ``np.abs(x - h)``, ``f(x + h)`` and ``f(x - h)``)."""
+    dump = ast.dump
+    if dump(a) == dump(b):
+        return False
+    for p, q in ((a, b), (b, a)):
+        if isinstance(p, ast.BinOp) and isinstance(p.op, _STEPS) and dump(p.left) == dump(q):
+            return True
+    if (isinstance(a, ast.BinOp) and isinstance(b, ast.BinOp) and isinstance(a.op, _STEPS)
+            and isinstance(b.op, _STEPS) and dump(a.left) == dump(b.left)):
+        return True
+    if type(a) is not type(b) or isinstance(a, (ast.Name, ast.Constant)):
+        return False
+    pairs = list(zip(ast.iter_child_nodes(a), ast.iter_child_nodes(b)))
+    differ = [(x, y) for x, y in pairs if dump(x) != dump(y)]
+    return (len(pairs) == len(list(ast.iter_child_nodes(a))) == len(list(ast.iter_child_nodes(b)))
+            and len(differ) == 1 and _moved(*differ[0]))
+
+
+def _findings(fn, reaching_primals, aliases=frozenset()):
     """What in one function's body looks like numerical differentiation (plain-language list)."""
-    differenced = PRIMALS | reaching_primals | _params(fn)
+    local = _primal_aliases(n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.ImportFrom)))
+    differenced = PRIMALS | reaching_primals | _params(fn) | aliases | local
     found = []
+    calls = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and _callee(node) in differenced:
+            calls.setdefault(ast.dump(node.func), []).append(node)
+    for same in calls.values():
+        pairs = [(c1, c2) for i, c1 in enumerate(same) for c2 in same[i + 1:] if _moved(c1, c2)]
+        if pairs:
+            c1, c2 = pairs[0]
+            found.append(f"the difference of '{ast.unparse(c1)}' and '{ast.unparse(c2)}' (one "
+                         "function at two nearby points)")
     for node in ast.walk(fn):
         if isinstance(node, ast.Constant) and isinstance(node.value, complex):
             found.append(f"the imaginary number {node.value!r}")
@@ -147,12 +201,6 @@ def _findings(fn, reaching_primals):
             found.append(f"'{node.id}'")
         elif isinstance(node, ast.Attribute) and node.attr in _COMPLEX_NAMES | {"imag"}:
             found.append(f"'.{node.attr}'")
-        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)
-              and isinstance(node.left, ast.Call) and isinstance(node.right, ast.Call)
-              and ast.dump(node.left.func) == ast.dump(node.right.func)
-              and ast.dump(node.left) != ast.dump(node.right)
-              and _callee(node.left) in differenced):
-            found.append(f"the difference '{ast.unparse(node)}'")
     return found
 
 
@@ -177,7 +225,13 @@ def _analysis(cells, modules):
     """The notebook's functions, its rules bound from expressions, and the functions that reach
     a primal: computed once per submission, shared by its items."""
     defs, assigned = _functions(cells, modules)
-    return defs, assigned, _reaching_primals(defs)
+    aliases = {name for name, value in assigned.items() if _terminal(value) in PRIMALS}
+    for text in [t for source in cells for t in _python(source)] + [t for _, t in modules]:
+        try:
+            aliases |= _primal_aliases(_statements(ast.parse(text).body))
+        except (SyntaxError, ValueError):
+            continue
+    return defs, assigned, _reaching_primals(defs, frozenset(aliases)), frozenset(aliases)
 
 
 def numerical_differentiation(cells, item, modules=()):
@@ -185,7 +239,7 @@ def numerical_differentiation(cells, item, modules=()):
     ``"log_vjp"`` or ``"grad_with_my_rules / jvp_with_my_rules"``) or in any notebook function
     they reach. ``cells``: the sources of the notebook's code cells; ``modules``: see
     :func:`submitted_modules`. Returns ``[(function, what)]``, empty if nothing was found."""
-    defs, assigned, reaching = _analysis(tuple(cells), tuple(modules))
+    defs, assigned, reaching, aliases = _analysis(tuple(cells), tuple(modules))
     todo = []
     for name in re.findall(r"\w+", item):
         if name in defs:
@@ -198,7 +252,7 @@ def numerical_differentiation(cells, item, modules=()):
         if name in seen:
             continue
         seen.add(name)
-        found += [(name, what) for what in dict.fromkeys(_findings(defs[name], reaching))]
+        found += [(name, what) for what in dict.fromkeys(_findings(defs[name], reaching, aliases))]
         todo += [n for n in _called_names(defs[name]) if n in defs and n not in seen]
     return found
 
