@@ -70,10 +70,11 @@ class PlantedCheck:
             yield
 
     def _fetched(self, name):
-        """The student's rule ``name`` as the engine here calls it: evaluated in the worker (mode
-        "bare") on the arguments the engine gives, its value brought back as an array."""
+        """The student's rule ``name`` as the engine here calls it: evaluated in the worker of
+        the use's mode (where the use met it) on the arguments the engine gives, its value
+        brought back as an array."""
         def rule(*args, **kwargs):
-            return np.asarray(self.cg.student.call("bare", name, args, kwargs), dtype=float)
+            return np.asarray(self.cg.student.call(self.mode, name, args, kwargs), dtype=float)
         return rule
 
     def follows_from_own_rules(self, label, got, expected):
