@@ -39,9 +39,10 @@ def engines(tmp_path_factory):
                 for mode, prims in CHECKS[a].MODES.items()} for a in (PS1, PS2)}
 
 
-def verdicts(engines, tmp_path, assignment, answers, items=None, extra=""):
+def verdicts(engines, tmp_path, assignment, answers, items=None, extra="", files=None):
     """grade id -> verdict (None: passed) of ``items`` (default: the use items) for the reference
-    notebook with the solution cells ``answers`` replaced, and a last cell ``extra``."""
+    notebook with the solution cells ``answers`` replaced, a last cell ``extra``, and ``files``
+    ({name: text}) in the submission folder beside it."""
     source = dict(nbs.reference_answers(assignment), **answers)
     nb = nbs.read(nbs.COURSE / "source" / assignment / f"{assignment}.ipynb")
     cells = [(i, source.get(nbs.grade_id(c), c.source)) for i, c in enumerate(nb.cells)
@@ -49,6 +50,8 @@ def verdicts(engines, tmp_path, assignment, answers, items=None, extra=""):
     cells.append((len(nb.cells), extra))
     folder = tmp_path / "submission"
     folder.mkdir()
+    for name, text in (files or {}).items():
+        (folder / name).write_text(text)
     sub = Submission(cells, str(folder), engines[assignment])
     out = {}
     try:

@@ -132,27 +132,9 @@ IMPORTS = {
 
 
 def _verdicts_with_module(engines, tmp_path, answer, module, items=LOG_ITEMS):  # noqa: F811
-    """Like ``verdicts``, with ``helpers.py`` (source ``module``) in the submission folder."""
-    from adgrade.harness import CellGrader
-    from .test_planted import CHECKS
-    source = dict(nbs.reference_answers(PS1), log_vjp=answer)
-    nb = nbs.read(nbs.COURSE / "source" / PS1 / f"{PS1}.ipynb")
-    cells = [(i, source.get(nbs.grade_id(c), c.source)) for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("grade")]
-    folder = tmp_path / "submission"
-    folder.mkdir()
-    (folder / "helpers.py").write_text(module)
-    sub = Submission(cells, str(folder), engines[PS1])
-    out = {}
-    try:
-        for gid in items:
-            name, run = CHECKS[PS1].ITEMS[gid]
-            cg = CellGrader(gid, name, sub)
-            run(cg)
-            out[gid] = cg.verdict()
-    finally:
-        sub.close()
-    return out
+    """``verdicts`` of ``items``, with ``helpers.py`` (source ``module``) in the submission folder."""
+    return verdicts(engines, tmp_path, PS1, {"log_vjp": answer}, items=items,
+                    files={"helpers.py": module})
 
 
 @pytest.mark.slow

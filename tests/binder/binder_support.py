@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -96,6 +97,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_up(proc, url: str, log: Path, what: str, seconds: float, headers=None) -> None:
+    """Poll ``url`` until it answers 2xx; fail (with the tail of ``log``) if ``proc`` exits first
+    or ``seconds`` pass."""
+    import requests
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, headers=headers, timeout=5).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not answer in {seconds:g} s:\n{log.read_text()[-4000:]}")
+        time.sleep(0.5)
 
 
 def first_lecture(root: Path) -> Path:

@@ -23,14 +23,13 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from binder_support import (SOURCE_REPO, chromium, clean_env, find_python, free_port, new_page, require, run_logged,
-                            runtime_python_version, stop_process_group)
+                            runtime_python_version, stop_process_group, wait_until_up)
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +120,6 @@ class Server:
 
 @pytest.fixture(scope="session")
 def jupyter_server(binder_env) -> Server:
-    import requests
-
     port = free_port()
     token = secrets.token_hex(16)
     log = binder_env.log.with_name("server.log")
@@ -141,18 +138,7 @@ def jupyter_server(binder_env) -> Server:
     url = f"http://127.0.0.1:{port}"
     server = Server(url, token, binder_env.root, binder_env.venv, log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited {proc.returncode}:\n{log.read_text()[-4000:]}")
-            try:
-                if requests.get(f"{url}/api/status", headers=server.headers(), timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not answer in 120 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.5)
+        wait_until_up(proc, f"{url}/api/status", log, "jupyter lab", 120, server.headers())
         yield server
     finally:
         stop_process_group(proc)  # the server we started, with its kernels

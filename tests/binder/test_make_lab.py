@@ -13,14 +13,14 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from binder_support import ARTIFACTS, clean_env, copy_repository, free_port, open_lab, stop_process_group
+from binder_support import (ARTIFACTS, clean_env, copy_repository, free_port, open_lab, stop_process_group,
+                            wait_until_up)
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -47,17 +47,8 @@ def make_lab(tmp_path_factory):
         cwd=repo, env=clean_env(home), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, f"make lab exited {proc.returncode}:\n{log.read_text()[-4000:]}"
-            try:
-                if requests.get(f"{url}/api/status", headers={"Authorization": f"token {token}"},
-                                timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, f"make lab did not answer in 180 s:\n{log.read_text()[-4000:]}"
-            time.sleep(0.5)
+        wait_until_up(proc, f"{url}/api/status", log, "make lab", 180,
+                      {"Authorization": f"token {token}"})
         yield {"url": url, "token": token, "repo": repo, "log": log}
     finally:
         stop_process_group(proc)

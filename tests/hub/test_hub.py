@@ -33,10 +33,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import requests
 
 from binder_support import (ARTIFACTS, chromium, copy_repository, free_port, new_page, open_document,
-                            require, run_logged, stop_process_group)
+                            require, run_logged, stop_process_group, wait_until_up)
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -159,16 +158,7 @@ def hub(base, deployment, users):
                             stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"jupyterhub exited {proc.returncode}:\n{log.read_text()[-4000:]}"
-            try:
-                if requests.get(f"{url}/hub/api", timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, f"jupyterhub did not answer in 120 s:\n{log.read_text()[-4000:]}"
-            time.sleep(0.5)
+        wait_until_up(proc, f"{url}/hub/api", log, "jupyterhub", 120)
         yield {"url": url, "log": log, "exchange": exchange, "clone": clone, "venv": venv,
                "repo": repo, "users": users}
     finally:
