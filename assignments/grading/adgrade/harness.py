@@ -9,6 +9,7 @@ disagreements with the oracles.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -217,20 +218,27 @@ SALT_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 
 def _salt():
+    """The course's salt (see SALT_FILE)."""
+    return _salt_in(SALT_FILE)
+
+
+@functools.lru_cache(maxsize=None)
+def _salt_in(path):
+    """The salt kept in ``path``, made first if there is none; read once per process (every
+    item draws its inputs from it)."""
     try:
-        fd = os.open(SALT_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         pass
     else:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(16))
-    with open(SALT_FILE, encoding="ascii") as fh:
-        salt = fh.read().strip()
-    if len(salt) < 16:      # a file being written by a parallel grader: read it once more
-        time.sleep(0.2)
-        with open(SALT_FILE, encoding="ascii") as fh:
+    for attempt in range(2):
+        with open(path, encoding="ascii") as fh:
             salt = fh.read().strip()
-    return salt
+        if len(salt) >= 16 or attempt:
+            return salt
+        time.sleep(0.2)     # a file being written by a parallel grader: read it once more
 
 
 def rng_for(name):
