@@ -71,18 +71,19 @@ class Submission:
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
-                self.spent = True
-                raise BudgetSpent(f"the grading time budget of this notebook ({self.budget:g} s) "
-                                  "ran out")
+                raise self._spent()
             timeout = min(timeout, left)
         try:
             return w.request(msg, timeout)
         except WorkerLost as exc:
             if self.deadline is not None and time.monotonic() >= self.deadline:
-                self.spent = True
-                raise BudgetSpent(f"the grading time budget of this notebook ({self.budget:g} s) "
-                                  f"ran out ({exc})") from None
+                raise self._spent(f" ({exc})") from None
             raise
+
+    def _spent(self, detail=""):
+        self.spent = True
+        return BudgetSpent(f"the grading time budget of this notebook ({self.budget:g} s) ran "
+                           f"out{detail}")
 
     def _spawn(self, mode):
         self.starts[mode] += 1
