@@ -115,9 +115,12 @@ def _functions(cells, modules=()):
     return defs, assigned
 
 
+def _terminal(node):
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+
+
 def _callee(call):
-    f = call.func
-    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+    return _terminal(call.func)
 
 
 def _params(fn):
@@ -138,10 +141,6 @@ def _reaching_primals(defs, aliases=frozenset()):
         reach |= more
         grown = bool(more)
     return reach
-
-
-def _terminal(node):
-    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
 
 
 def _primal_aliases(statements):
@@ -173,10 +172,9 @@ def _moved(a, b):
         return True
     if type(a) is not type(b) or isinstance(a, (ast.Name, ast.Constant)):
         return False
-    pairs = list(zip(ast.iter_child_nodes(a), ast.iter_child_nodes(b)))
-    differ = [(x, y) for x, y in pairs if dump(x) != dump(y)]
-    return (len(pairs) == len(list(ast.iter_child_nodes(a))) == len(list(ast.iter_child_nodes(b)))
-            and len(differ) == 1 and _moved(*differ[0]))
+    ca, cb = list(ast.iter_child_nodes(a)), list(ast.iter_child_nodes(b))
+    differ = [(x, y) for x, y in zip(ca, cb) if dump(x) != dump(y)]
+    return len(ca) == len(cb) and len(differ) == 1 and _moved(*differ[0])
 
 
 def _findings(fn, reaching_primals, aliases=frozenset()):
