@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from . import nbgrader_support as nbs
+from .test_pipeline import PS1_SIGN, PS1_SIGN_BROKEN
 
 pytestmark = pytest.mark.slow
 
@@ -104,17 +105,6 @@ def _ok():
 
 # ---- ps1 submissions -----------------------------------------------------------------------------
 
-PS1_SIGN = {"jvps": '''
-def log_jvp(t, ans, x):
-    return -t / x          # sign error
-
-
-def sqrt_jvp(t, ans, x):
-    return t / (2.0 * ans)
-'''}
-# cells that call log_jvp: its own two test cells and jvp_with_my_rules' cells
-PS1_SIGN_BROKEN = {"test_log_jvp_visible", "test_log_jvp_hidden", "test_plugin_visible",
-                   "test_plugin_hidden"}
 USES_LOG_VJP = {"test_log_vjp_visible", "test_log_vjp_hidden", "test_walkthrough_visible",
                 "test_walkthrough_hidden", "test_plugin_visible", "test_plugin_hidden"}
 USES_SQRT_VJP = {"test_sqrt_vjp_visible", "test_sqrt_vjp_hidden", "test_walkthrough_visible",
@@ -295,17 +285,20 @@ def ps1_graded(tmp_path_factory):
     return root, students, proc
 
 
-def test_ps1_every_submission_scores_exactly_its_own_answers(ps1_graded):
-    root, students, proc = ps1_graded
+def _assert_each_scores_its_own_answers(root, students, proc, assignment):
+    """Grading succeeded, and every student lost exactly the items its answers break."""
     assert proc.returncode == 0, proc.stderr[-3000:]
     wrong = {}
     for student, (_, broken) in students.items():
-        got = nbs.scores(root, PS1, student)
         try:
-            nbs.assert_exact_losses(got, PS1, broken)
+            nbs.assert_exact_losses(nbs.scores(root, assignment, student), assignment, broken)
         except AssertionError as exc:
             wrong[student] = str(exc)
     assert not wrong, wrong
+
+
+def test_ps1_every_submission_scores_exactly_its_own_answers(ps1_graded):
+    _assert_each_scores_its_own_answers(*ps1_graded, PS1)
 
 
 def test_ps1_edited_and_deleted_test_cells_are_graded_as_the_originals(ps1_graded):
@@ -492,15 +485,8 @@ def ps2_graded(tmp_path_factory):
 
 
 def test_ps2_every_submission_scores_exactly_its_own_answers(ps2_graded):
-    root, students, proc = ps2_graded
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    wrong = {}
-    for student, (_, broken) in students.items():
-        try:
-            nbs.assert_exact_losses(nbs.scores(root, PS2, student), PS2, broken)
-        except AssertionError as exc:
-            wrong[student] = str(exc)
-    assert not wrong, wrong
+    root = ps2_graded[0]
+    _assert_each_scores_its_own_answers(*ps2_graded, PS2)
     msg = nbs.cell_errors(nbs.autograded(root, "delegate_copy", PS2), "test_svd_vjp_visible")
     assert "[delegation]" in msg and "removed from the engine" in msg, msg
     # the messages say which oracle disagreed, on which input, by how much, and by what criterion
