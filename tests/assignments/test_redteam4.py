@@ -186,3 +186,40 @@ def solve_vjp_b(g, ans, A, b):
 def test_solve_rules_with_inv_and_einsum_keep_full_marks(engines, tmp_path):  # noqa: F811
     out = verdicts(engines, tmp_path, PS2, SOLVE_INV_EINSUM, items=SOLVE_ITEMS)
     assert out == dict.fromkeys(SOLVE_ITEMS), out
+
+
+PLUGIN_ITEMS = ["test_plugin_visible", "test_plugin_hidden"]
+
+
+@pytest.mark.slow
+def test_float_and_keyword_rules_plug_into_the_engine(engines, tmp_path):  # noqa: F811
+    """The rules returning Python floats / NumPy scalars, with extra keyword parameters, plugged
+    into ad.grad and ad.jvp by the reference grad_with_my_rules / jvp_with_my_rules."""
+    out = verdicts(engines, tmp_path, PS1, FLOATS_AND_KWARGS, items=PLUGIN_ITEMS)
+    assert out == dict.fromkeys(PLUGIN_ITEMS), out
+
+
+# The rules answer the walkthrough, and end their worker when the grader fetches them for the
+# own-rules check (a lost worker is no value): the check must not count the silence as agreement.
+PROBE_KILLS = {"log_vjp": '''
+import os
+import sys
+
+
+def log_vjp(g, ans, x):
+    if sys._getframe(1).f_code.co_name == "walkthrough":
+        return g / x
+    os._exit(0)
+''', "jvps": "log_jvp = log_vjp\n\n\ndef sqrt_jvp(t, ans, x):\n    return t / (2.0 * ans)\n"}
+# the same rules, honest when the grader calls them: the control, full marks
+PROBE_HONEST = dict(PROBE_KILLS, log_vjp=PROBE_KILLS["log_vjp"].replace("os._exit(0)",
+                                                                         "return g / x"))
+
+
+@pytest.mark.slow
+def test_a_rule_that_ends_its_worker_when_probed_loses_the_use(engines, tmp_path):  # noqa: F811
+    (tmp_path / "control").mkdir()
+    control = verdicts(engines, tmp_path / "control", PS1, PROBE_HONEST, items=WALK_ITEMS[:1])
+    assert control == dict.fromkeys(WALK_ITEMS[:1]), control
+    out = verdicts(engines, tmp_path, PS1, PROBE_KILLS, items=WALK_ITEMS[:1])
+    assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
