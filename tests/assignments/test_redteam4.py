@@ -223,3 +223,18 @@ def test_a_rule_that_ends_its_worker_when_probed_loses_the_use(engines, tmp_path
     assert control == dict.fromkeys(WALK_ITEMS[:1]), control
     out = verdicts(engines, tmp_path, PS1, PROBE_KILLS, items=WALK_ITEMS[:1])
     assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
+
+
+# a lambda, and a rule whose arithmetic lives in a helper of a later cell
+LAMBDA_AND_LATER_HELPER = ({"log_vjp": "log_vjp = lambda g, ans, x: np.multiply(g, _inverse(x))\n",
+                            "sqrt_vjp": "def sqrt_vjp(g, ans, x):\n"
+                                        "    return 0.5 * np.multiply(g, _inverse(ans))\n"},
+                           "def _inverse(a):\n    return 1.0 / np.asarray(a, dtype=float)\n")
+
+
+@pytest.mark.slow
+def test_a_lambda_and_a_helper_in_a_later_cell_keep_full_marks(engines, tmp_path):  # noqa: F811
+    answers, extra = LAMBDA_AND_LATER_HELPER
+    items = RULE_ITEMS + WALK_ITEMS + PLUGIN_ITEMS
+    out = verdicts(engines, tmp_path, PS1, answers, items=items, extra=extra)
+    assert out == dict.fromkeys(items), out
