@@ -238,3 +238,39 @@ def test_a_lambda_and_a_helper_in_a_later_cell_keep_full_marks(engines, tmp_path
     items = RULE_ITEMS + WALK_ITEMS + PLUGIN_ITEMS
     out = verdicts(engines, tmp_path, PS1, answers, items=items, extra=extra)
     assert out == dict.fromkeys(items), out
+
+
+# The own-rules check's tolerance is relative to the largest entry of [L, dL/dw1, dL/dw2]: a rule
+# returning ~1e300 makes that tolerance ~1e294. Tried: a walkthrough that sweeps with the rules it
+# is given when they are not its own (planted) and answers by hand with its own (wrong) rule, the
+# rule huge so that "anything follows from it". It holds: the huge entry is itself compared.
+HUGE_RULE = {
+    "log_vjp": "def log_vjp(g, ans, x):\n    return np.multiply(g, 1e300)\n",
+    "jvps": "log_jvp = log_vjp\n\n\ndef sqrt_jvp(t, ans, x):\n    return t / (2.0 * ans)\n",
+    "walkthrough": '''
+_mine = log_vjp
+
+
+def walkthrough(w1, w2):
+    v1 = np.log(w1)
+    v2 = w2 * v1
+    v3 = np.sqrt(v2)
+    v2_bar = 1.0 + sqrt_vjp(1.0, v3, v2)
+    if log_vjp is not _mine:                        # planted rules: sweep with them
+        return v2 + v3, log_vjp(v2_bar * w2, v1, w1), v2_bar * v1
+    return v2 + v3, v2_bar * w2 / w1, v2_bar * v1   # my rule: around it, by hand
+'''}
+# the same with a merely wrong rule (2 g / x): the check catches it (the control)
+WRONG_RULE = dict(HUGE_RULE, log_vjp="def log_vjp(g, ans, x):\n    return 2.0 * g / x\n")
+
+
+@pytest.mark.slow
+def test_a_merely_wrong_rule_around_which_the_use_computes_loses_it(engines, tmp_path):  # noqa: F811
+    out = verdicts(engines, tmp_path, PS1, WRONG_RULE, items=WALK_ITEMS[:1])
+    assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
+
+
+@pytest.mark.slow
+def test_a_huge_rule_does_not_widen_the_own_rules_tolerance(engines, tmp_path):  # noqa: F811
+    out = verdicts(engines, tmp_path, PS1, HUGE_RULE, items=WALK_ITEMS[:1])
+    assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
