@@ -274,3 +274,22 @@ def test_a_merely_wrong_rule_around_which_the_use_computes_loses_it(engines, tmp
 def test_a_huge_rule_does_not_widen_the_own_rules_tolerance(engines, tmp_path):  # noqa: F811
     out = verdicts(engines, tmp_path, PS1, HUGE_RULE, items=WALK_ITEMS[:1])
     assert all(msg is not None and "[planted rules]" in msg for msg in out.values()), out
+
+
+WALK_MATH = {"walkthrough": '''
+import math
+
+
+def walkthrough(w1, w2):          # the forward sweep with the math module, Python floats
+    v1 = math.log(w1)
+    v2 = w2 * v1
+    v3 = math.sqrt(v2)
+    v2_bar = 1.0 + sqrt_vjp(1.0, v3, v2)
+    return v2 + v3, log_vjp(v2_bar * w2, v1, w1), v2_bar * v1
+'''}
+
+
+@pytest.mark.slow
+def test_a_walkthrough_with_the_math_module_keeps_full_marks(engines, tmp_path):  # noqa: F811
+    out = verdicts(engines, tmp_path, PS1, WALK_MATH, items=WALK_ITEMS)
+    assert out == dict.fromkeys(WALK_ITEMS), out
