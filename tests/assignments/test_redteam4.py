@@ -103,11 +103,9 @@ def walkthrough(w1, w2):          # log's JVP and VJP are the same multiplicatio
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="planted rules stand in for log_jvp / sqrt_jvp with the "
-                   "VJP signature (g, ans, x), so a walkthrough calling the JVP rules by their "
-                   "own parameter name t= fails both items: \"rule() missing 1 required positional "
-                   "argument: 'g' (walkthrough at w1=1.3, w2=0.7, with planted rules)\"")
 def test_a_walkthrough_calling_jvp_rules_by_keyword_keeps_full_marks(engines, tmp_path):  # noqa: F811
+    """Was: the planted rules had the VJP signature (g, ans, x), so sqrt_jvp(t=1.0, ...) failed both
+    items ("rule() missing 1 required positional argument: 'g'")."""
     out = verdicts(engines, tmp_path, PS1, WALK_JVP_KEYWORDS, items=WALK_ITEMS)
     assert out == dict.fromkeys(WALK_ITEMS), out
 

@@ -27,6 +27,7 @@ import numpy as np
 from adworker.procedures import planted
 
 from .harness import ERROR, summary
+from .student import WorkerLost
 
 ORACLE = "planted rules"
 _RANDOM = secrets.SystemRandom()
@@ -93,6 +94,8 @@ class PlantedCheck:
             try:
                 with np.errstate(all="ignore"):
                     want = np.asarray(expected(rules), dtype=float)
+            except WorkerLost:
+                break               # a rule that kills or stalls its worker: no other choice tried
             except Exception:  # noqa: BLE001 - the student's rule raised or returned no numbers
                 continue
             wanted.append(want)

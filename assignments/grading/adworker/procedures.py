@@ -24,9 +24,17 @@ def _pattern(shape, c):
 
 
 def _planted_elementwise(c):
-    """g * (c0 + c1 x): linear in the cotangent (tangent) g, never log's or sqrt's derivative."""
+    """g * (c0 + c1 x): linear in the cotangent g, never log's or sqrt's derivative."""
     def rule(g, ans, x, **kwargs):
         return g * (c[0] + c[1] * x)
+    return rule
+
+
+def _planted_elementwise_jvp(c):
+    """The same map of the tangent, under the JVP rules' parameter names (a use may call
+    ``log_jvp(t=..., ans=..., x=...)``)."""
+    def rule(t, ans, x, **kwargs):
+        return t * (c[0] + c[1] * x)
     return rule
 
 
@@ -68,7 +76,7 @@ def _planted_svd(c):
 
 
 _PLANTED = {"log_vjp": _planted_elementwise, "sqrt_vjp": _planted_elementwise,
-            "log_jvp": _planted_elementwise, "sqrt_jvp": _planted_elementwise,
+            "log_jvp": _planted_elementwise_jvp, "sqrt_jvp": _planted_elementwise_jvp,
             "solve_vjp_A": _planted_solve_A, "solve_vjp_b": _planted_solve_b,
             "svd_values_vjp": _planted_svd, "svd_vjp": _planted_svd}
 
