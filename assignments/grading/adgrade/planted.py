@@ -75,6 +75,8 @@ class PlantedCheck:
         the use's mode (where the use met it) on the arguments the engine gives, its value
         brought back as an array."""
         def rule(*args, **kwargs):
+            # the engine checks each rule result's shape against its primal: that check is what
+            # stops a tiny answer of shape (K, 1) from growing into a K x K cotangent here
             return np.asarray(self.cg.student.call(self.mode, name, args, kwargs), dtype=float)
         return rule
 
